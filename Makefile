@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test deps services check lint typecheck pytest migrate seed down
+
+$(STAMP): pyproject.toml
+	scripts/services deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+services: deps
+	scripts/services up
+
+migrate: services
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+# API on http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops all of it.
+run: deps
+	scripts/run
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: deps
+	$(VENV)/bin/mypy domain adapters apps config
+
+pytest: services
+	$(VENV)/bin/pytest
+
+check: lint typecheck pytest
+
+test: check
+
+down:
+	scripts/services down

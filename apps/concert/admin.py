@@ -1,0 +1,155 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from adapters.concert.orm import insert_seats
+from apps.concert.catalog import forget_catalog, forget_seat_map
+from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from domain.concert.model import InvalidSeatLayout, SectionPlan, lay_out_seats
+
+
+class ScheduleInline(admin.TabularInline[ScheduleRecord, ConcertRecord]):
+    model = ScheduleRecord
+    fields = (
+        "starts_at",
+        "sale_opens_at",
+        "sale_closes_at",
+        "status",
+        "max_active",
+        "admit_per_second",
+    )
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(ConcertRecord)
+class ConcertAdmin(admin.ModelAdmin[ConcertRecord]):
+    list_display = ("id", "title", "artist", "venue", "created_at")
+    search_fields = ("title", "artist", "venue")
+    inlines = [ScheduleInline]
+
+
+class SeatLayoutForm(forms.Form):
+    """One line per section: name, grade, price, rows, seats per row."""
+
+    sections = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 60}),
+        initial="VIP, VIP, 150000, 2, 20\nFloor, R, 120000, 5, 30\nBalcony, S, 80000, 5, 30",
+        help_text="One section per line: name, grade, price, rows, seats per row.",
+    )
+
+    def clean_sections(self) -> list[SectionPlan]:
+        plans = []
+        for number, line in enumerate(self.cleaned_data["sections"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split(",")]
+            try:
+                name, grade, price, rows, per_row = parts
+                plans.append(
+                    SectionPlan(
+                        name=name,
+                        grade=grade,
+                        price=int(price),
+                        rows=int(rows),
+                        seats_per_row=int(per_row),
+                    )
+                )
+            except (ValueError, InvalidSeatLayout) as exc:
+                raise forms.ValidationError(f"line {number}: {exc}") from None
+        if not plans:
+            raise forms.ValidationError("give at least one section")
+        return plans
+
+
+@admin.register(ScheduleRecord)
+class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
+    list_display = (
+        "id",
+        "concert",
+        "starts_at",
+        "sale_opens_at",
+        "sale_closes_at",
+        "status",
+        "seats_total",
+        "seats_available",
+        "max_active",
+        "admit_per_second",
+    )
+    list_filter = ("status", "starts_at")
+    search_fields = ("concert__title", "concert__artist")
+    list_select_related = ("concert",)
+    actions = ["generate_seats"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ScheduleRecord]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                seat_count=Count("seats"),
+                available_count=Count("seats", filter=Q(seats__status="available")),
+            )
+        )
+
+    @admin.display(description="seats", ordering="seat_count")
+    def seats_total(self, schedule: Any) -> int:
+        return int(schedule.seat_count)
+
+    @admin.display(description="available", ordering="available_count")
+    def seats_available(self, schedule: Any) -> int:
+        return int(schedule.available_count)
+
+    @admin.action(description="Generate seats (sections x rows x seats)")
+    def generate_seats(
+        self, request: HttpRequest, queryset: QuerySet[ScheduleRecord]
+    ) -> HttpResponse | None:
+        with_seats = queryset.filter(seats__isnull=False).distinct()
+        if with_seats.exists():
+            ids = ", ".join(str(s.id) for s in with_seats)
+            self.message_user(request, f"Schedules {ids} already have seats.", messages.ERROR)
+            return None
+        form = SeatLayoutForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            plans = form.cleaned_data["sections"]
+            created = 0
+            for schedule in queryset:
+                created += insert_seats(schedule_id=schedule.id, seats=lay_out_seats(plans))
+                forget_seat_map(schedule.id)
+            forget_catalog()
+            self.message_user(request, f"Created {created:,} seats.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Generate seats",
+            "form": form,
+            "schedules": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/concert/generate_seats.html", context)
+
+
+@admin.register(SeatRecord)
+class SeatAdmin(admin.ModelAdmin[SeatRecord]):
+    list_display = (
+        "id",
+        "schedule",
+        "section",
+        "row",
+        "number",
+        "grade",
+        "price",
+        "status",
+        "reservation_id",
+        "held_until",
+    )
+    list_filter = ("status", "grade", "section")
+    search_fields = ("=schedule__id", "=reservation_id")
+    list_select_related = ("schedule__concert",)
+    raw_id_fields = ("schedule",)
+    show_full_result_count = False

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from apps.concert.api import views
+
+urlpatterns = [
+    path("concerts", views.ConcertListView.as_view(), name="concert-list"),
+    path("concerts/<int:concert_id>", views.ConcertDetailView.as_view(), name="concert-detail"),
+    path(
+        "concerts/<int:concert_id>/schedules",
+        views.ConcertSchedulesView.as_view(),
+        name="concert-schedules",
+    ),
+    path("schedules/<int:schedule_id>/seats", views.SeatMapView.as_view(), name="seat-map"),
+]

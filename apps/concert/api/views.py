@@ -1,0 +1,95 @@
+"""The public catalog (API.md "Catalog"). Answers come from the Redis cache on a hit."""
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.concert import catalog
+from apps.http.pagination import page_request, paginated
+from domain.concert.model import SalePhase, SeatStatus
+
+
+class ScheduleSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    sale_opens_at = serializers.DateTimeField()
+    sale_closes_at = serializers.DateTimeField()
+    sale_status = serializers.ChoiceField(choices=[p.value for p in SalePhase])
+    seats_total = serializers.IntegerField()
+    seats_available = serializers.IntegerField()
+
+
+class PublicView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+
+class ConcertListView(PublicView):
+    class OutputSerializer(serializers.Serializer[Any]):
+        class ConcertSerializer(serializers.Serializer[Any]):
+            id = serializers.IntegerField()
+            title = serializers.CharField()
+            artist = serializers.CharField()
+            venue = serializers.CharField()
+            first_show_at = serializers.DateTimeField(allow_null=True)
+
+        results = ConcertSerializer(many=True)
+        next = serializers.URLField(allow_null=True)
+
+    @extend_schema(responses={200: OutputSerializer}, summary="List concerts", auth=[])
+    def get(self, request: Request) -> Response:
+        page = catalog.concert_page(page_request(request))
+        return Response(paginated(request, page["results"], page["last_id"]))
+
+
+class ConcertDetailView(PublicView):
+    class OutputSerializer(serializers.Serializer[Any]):
+        id = serializers.IntegerField()
+        title = serializers.CharField()
+        artist = serializers.CharField()
+        venue = serializers.CharField()
+        description = serializers.CharField()
+        first_show_at = serializers.DateTimeField(allow_null=True)
+        schedules = ScheduleSerializer(many=True)
+
+    @extend_schema(
+        responses={200: OutputSerializer}, summary="A concert and its schedules", auth=[]
+    )
+    def get(self, request: Request, concert_id: int) -> Response:
+        return Response(catalog.concert_detail(concert_id))
+
+
+class ConcertSchedulesView(PublicView):
+    class OutputSerializer(serializers.Serializer[Any]):
+        results = ScheduleSerializer(many=True)
+
+    @extend_schema(
+        responses={200: OutputSerializer}, summary="Bookable schedules of a concert", auth=[]
+    )
+    def get(self, request: Request, concert_id: int) -> Response:
+        return Response({"results": catalog.bookable_schedules(concert_id)})
+
+
+class SeatMapView(PublicView):
+    class OutputSerializer(serializers.Serializer[Any]):
+        class SeatSerializer(serializers.Serializer[Any]):
+            id = serializers.IntegerField()
+            section = serializers.CharField()
+            row = serializers.CharField()
+            number = serializers.IntegerField()
+            grade = serializers.CharField()
+            price = serializers.IntegerField()
+            status = serializers.ChoiceField(choices=[s.value for s in SeatStatus])
+
+        schedule_id = serializers.IntegerField()
+        seats = SeatSerializer(many=True)
+
+    @extend_schema(responses={200: OutputSerializer}, summary="Seat map of a schedule", auth=[])
+    def get(self, request: Request, schedule_id: int) -> HttpResponse:
+        return HttpResponse(catalog.seat_map_json(schedule_id), content_type="application/json")

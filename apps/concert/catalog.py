@@ -1,0 +1,189 @@
+"""The public catalog: read-only queries for API responses, cached in Redis.
+
+Redis is an accelerator here: when it is down the catalog is served from the database.
+Operator changes clear the cached entries after their transaction commits (signals.py);
+seat availability may also age by up to the cache lifetime, which is why holds and sales
+are decided by the database, never by these numbers.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import redis.exceptions
+from django.conf import settings
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+from django_redis.exceptions import ConnectionInterrupted
+
+from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from apps.http.pagination import PageRequest, keyset_page
+from domain.concert.model import SeatStatus, seat_status_at
+from domain.errors import NotFound
+
+logger = logging.getLogger(__name__)
+
+CACHE_ERRORS = (ConnectionInterrupted, redis.exceptions.RedisError)
+CATALOG_PATTERN = "catalog:*"
+T = TypeVar("T")
+
+
+class ConcertNotFound(NotFound):
+    code = "not_found"
+    title = "Concert not found"
+
+
+class ScheduleNotFound(NotFound):
+    code = "not_found"
+    title = "Schedule not found"
+
+
+def cached(key: str, seconds: int, build: Callable[[], T]) -> T:
+    """The cached value of `key`, built and stored on a miss; built directly if Redis fails."""
+    try:
+        hit = cache.get(key)
+    except CACHE_ERRORS as exc:
+        logger.warning("catalog cache unavailable, serving from the database: %s", exc)
+        return build()
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    value = build()
+    try:
+        cache.set(key, value, seconds)
+    except CACHE_ERRORS as exc:
+        logger.warning("catalog cache unavailable, not storing %s: %s", key, exc)
+    return value
+
+
+def forget_catalog() -> None:
+    try:
+        cache.delete_pattern(CATALOG_PATTERN)  # type: ignore[attr-defined]
+    except CACHE_ERRORS as exc:
+        logger.warning("could not clear the catalog cache: %s", exc)
+
+
+def seat_map_key(schedule_id: int) -> str:
+    return f"seatmap:{schedule_id}"
+
+
+def forget_seat_map(schedule_id: int) -> None:
+    try:
+        cache.delete(seat_map_key(schedule_id))
+    except CACHE_ERRORS as exc:
+        logger.warning("could not clear the seat map of schedule %s: %s", schedule_id, exc)
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+def _available_now(now: datetime) -> Q:
+    return Q(status=SeatStatus.AVAILABLE.value) | Q(
+        status=SeatStatus.HELD.value, held_until__lt=now
+    )
+
+
+def _schedule_rows(schedules: list[ScheduleRecord]) -> list[dict[str, Any]]:
+    now = timezone.now()
+    counts: dict[int, Any] = {
+        row["schedule_id"]: row
+        for row in SeatRecord.objects.filter(schedule_id__in=[s.id for s in schedules])
+        .values("schedule_id")
+        .annotate(total=Count("id"), available=Count("id", filter=_available_now(now)))
+    }
+    return [
+        {
+            "id": s.id,
+            "starts_at": s.starts_at,
+            "sale_opens_at": s.sale_opens_at,
+            "sale_closes_at": s.sale_closes_at,
+            "sale_status": s.sale_window.phase(now).value,
+            "seats_total": counts.get(s.id, {}).get("total", 0),
+            "seats_available": counts.get(s.id, {}).get("available", 0),
+        }
+        for s in schedules
+    ]
+
+
+def concert_page(page: PageRequest) -> dict[str, Any]:
+    """One page of concerts and the id to continue after."""
+
+    def build() -> dict[str, Any]:
+        queryset = ConcertRecord.objects.annotate(first_show_at=Min("schedules__starts_at")).values(
+            "id", "title", "artist", "venue", "first_show_at"
+        )
+        rows, last_id = keyset_page(queryset, page, descending=False)
+        return {"results": rows, "last_id": last_id}
+
+    return cached(f"catalog:concerts:{page.cache_key}", settings.CATALOG_CACHE_SECONDS, build)
+
+
+def concert_detail(concert_id: int) -> dict[str, Any]:
+    def build() -> dict[str, Any]:
+        concert = ConcertRecord.objects.filter(id=concert_id).first()
+        if concert is None:
+            raise ConcertNotFound(f"there is no concert {concert_id}")
+        schedules = list(concert.schedules.order_by("starts_at", "id"))
+        return {
+            "id": concert.id,
+            "title": concert.title,
+            "artist": concert.artist,
+            "venue": concert.venue,
+            "description": concert.description,
+            "first_show_at": schedules[0].starts_at if schedules else None,
+            "schedules": _schedule_rows(schedules),
+        }
+
+    return cached(f"catalog:concert:{concert_id}", settings.CATALOG_CACHE_SECONDS, build)
+
+
+def bookable_schedules(concert_id: int) -> list[dict[str, Any]]:
+    """Schedules fans can still book: on sale now or opening later, not cancelled."""
+
+    def build() -> list[dict[str, Any]]:
+        if not ConcertRecord.objects.filter(id=concert_id).exists():
+            raise ConcertNotFound(f"there is no concert {concert_id}")
+        now = timezone.now()
+        schedules = [
+            s
+            for s in ScheduleRecord.objects.filter(concert_id=concert_id).order_by("starts_at")
+            if s.sale_window.is_bookable(now)
+        ]
+        return _schedule_rows(schedules)
+
+    return cached(f"catalog:concert:{concert_id}:schedules", settings.CATALOG_CACHE_SECONDS, build)
+
+
+def seat_map_json(schedule_id: int) -> bytes:
+    """The seat map as ready-to-send JSON: thousands of seats are rendered once per miss."""
+
+    def build() -> bytes:
+        if not ScheduleRecord.objects.filter(id=schedule_id).exists():
+            raise ScheduleNotFound(f"there is no schedule {schedule_id}")
+        now = timezone.now()
+        rows = (
+            SeatRecord.objects.filter(schedule_id=schedule_id)
+            .order_by("id")
+            .values_list("id", "section", "row", "number", "grade", "price", "status", "held_until")
+        )
+        seats = [
+            {
+                "id": seat_id,
+                "section": section,
+                "row": row,
+                "number": number,
+                "grade": grade,
+                "price": price,
+                "status": seat_status_at(
+                    status=SeatStatus(status), held_until=held_until, now=now
+                ).value,
+            }
+            for seat_id, section, row, number, grade, price, status, held_until in rows
+        ]
+        body = {"schedule_id": schedule_id, "seats": seats}
+        return json.dumps(body, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
+
+    return cached(seat_map_key(schedule_id), settings.SEAT_MAP_CACHE_SECONDS, build)

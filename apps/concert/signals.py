@@ -1,0 +1,26 @@
+"""Operators' changes clear the cached catalog once their transaction has committed.
+
+Clearing before commit would let a concurrent reader cache the old rows again.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from apps.concert.catalog import forget_catalog, forget_seat_map
+from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+
+
+@receiver([post_save, post_delete], sender=ConcertRecord)
+@receiver([post_save, post_delete], sender=ScheduleRecord)
+def concert_or_schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    transaction.on_commit(forget_catalog)
+
+
+@receiver([post_save, post_delete], sender=SeatRecord)
+def seat_changed(sender: Any, instance: SeatRecord, **kwargs: Any) -> None:
+    schedule_id = instance.schedule_id
+    transaction.on_commit(forget_catalog)
+    transaction.on_commit(lambda: forget_seat_map(schedule_id))

@@ -1,0 +1,214 @@
+"""Every error the API returns is application/problem+json with a stable `code`.
+
+One exception handler maps domain error categories and framework exceptions to statuses
+(CONVENTIONS.md item 4). A dependency failure is a 503 with Retry-After; only a bug is a 500.
+"""
+
+import logging
+from typing import Any
+
+import redis.exceptions
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django_redis.exceptions import ConnectionInterrupted
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from domain import errors as domain
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# MariaDB/MySQL: lock wait timeout and deadlock. Retrying later may succeed.
+LOCK_ERRORS = {1205, 1213}
+DB_RETRY_AFTER = 5
+
+_DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
+    (domain.NotFound, 404),
+    (domain.InvalidInput, 400),
+    (domain.Unprocessable, 422),
+    (domain.Unauthenticated, 401),
+    (domain.PaymentRequired, 402),
+    (domain.Forbidden, 403),
+    (domain.Conflict, 409),
+    (domain.RateLimited, 429),
+    (domain.DependencyUnavailable, 503),
+]
+
+
+def problem_body(*, status: int, code: str, title: str, detail: str) -> dict[str, Any]:
+    return {
+        "type": f"https://errors.ticketing.example/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    retry_after: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    body = problem_body(status=status, code=code, title=title, detail=detail)
+    if extra:
+        body.update(extra)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+class InvalidRequest(domain.InvalidInput):
+    """Input that failed validation, with the messages for each field."""
+
+    def __init__(self, errors: Any, *, code: str = "invalid") -> None:
+        super().__init__("The request body or parameters are not valid; see `errors`.")
+        self.errors = errors
+        self.code = code  # type: ignore[misc]  # the code is chosen by the endpoint
+
+
+def _status_of(exc: domain.DomainError) -> int:
+    for category, status in _DOMAIN_STATUS:
+        if isinstance(exc, category):
+            return status
+    return 400
+
+
+def _domain_problem(exc: domain.DomainError) -> Response:
+    extra = {"errors": exc.errors} if isinstance(exc, InvalidRequest) else None
+    return problem_response(
+        status=_status_of(exc),
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        retry_after=getattr(exc, "retry_after", None),
+        extra=extra,
+    )
+
+
+def _drf_code(exc: drf.APIException) -> str:
+    if isinstance(exc, InvalidToken):
+        return "token_invalid"
+    if isinstance(exc, drf.NotAuthenticated):
+        return "not_authenticated"
+    if isinstance(exc, drf.AuthenticationFailed):
+        return "token_invalid"
+    if isinstance(exc, drf.ParseError):
+        return "malformed_request"
+    if isinstance(exc, drf.Throttled):
+        return "rate_limited"
+    if isinstance(exc, drf.NotFound):
+        return "not_found"
+    if isinstance(exc, drf.PermissionDenied):
+        return "forbidden"
+    if isinstance(exc, drf.MethodNotAllowed):
+        return "method_not_allowed"
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return "unsupported_media_type"
+    if isinstance(exc, drf.NotAcceptable):
+        return "not_acceptable"
+    if isinstance(exc, drf.ValidationError):
+        return "invalid"
+    return "error"
+
+
+def _drf_problem(exc: drf.APIException) -> Response:
+    status = exc.status_code
+    code = _drf_code(exc)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, drf.ValidationError):
+        detail = "The request body or parameters are not valid; see `errors`."
+        extra["errors"] = exc.detail
+    else:
+        detail = str(exc.detail)
+    retry_after = None
+    if isinstance(exc, drf.Throttled):
+        retry_after = max(1, int(getattr(exc, "wait", None) or 1))
+    response = problem_response(
+        status=status,
+        code=code,
+        title=str(exc.default_detail),
+        detail=detail,
+        retry_after=retry_after,
+        extra=extra,
+    )
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        response["WWW-Authenticate"] = auth_header
+    return response
+
+
+def dependency_problem(exc: Exception) -> Response | None:
+    """The 503 (or 409 for lock contention) that a failing database or Redis deserves."""
+    if isinstance(exc, OperationalError) and exc.args and exc.args[0] in LOCK_ERRORS:
+        return problem_response(
+            status=409,
+            code="lock_timeout",
+            title="Busy, try again",
+            detail="Others are changing the same data right now; try again shortly.",
+            retry_after=1,
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        return problem_response(
+            status=503,
+            code="database_unavailable",
+            title="Database unavailable",
+            detail="The database cannot be reached right now; nothing was changed.",
+            retry_after=DB_RETRY_AFTER,
+        )
+    if isinstance(
+        exc,
+        redis.exceptions.ConnectionError | redis.exceptions.TimeoutError | ConnectionInterrupted,
+    ):
+        logger.warning("redis unavailable: %s", exc)
+        return problem_response(
+            status=503,
+            code="redis_unavailable",
+            title="Redis unavailable",
+            detail="A service this request needs cannot be reached right now.",
+            retry_after=DB_RETRY_AFTER,
+        )
+    return None
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    if isinstance(exc, domain.DomainError):
+        set_rollback()
+        return _domain_problem(exc)
+    if isinstance(exc, drf.APIException):
+        set_rollback()
+        return _drf_problem(exc)
+    if isinstance(exc, DatabaseError | redis.exceptions.RedisError | ConnectionInterrupted):
+        response = dependency_problem(exc)
+        if response is not None:
+            set_rollback()
+            return response
+    return None  # a bug: Django's 500 handler answers without a stack trace
+
+
+def _plain_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
+    return JsonResponse(
+        problem_body(status=status, code=code, title=title, detail=detail),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _plain_problem(404, "not_found", "Not found", "There is nothing at this address.")
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    return _plain_problem(
+        500, "internal_error", "Internal error", "Something went wrong on our side."
+    )

@@ -1,0 +1,19 @@
+"""OpenAPI naming for views that nest their own InputSerializer and OutputSerializer."""
+
+import re
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+
+
+class NestedSerializerSchema(AutoSchema):
+    def get_serializer_name(self, serializer: Any, direction: Any) -> str:
+        # SignUpView.OutputSerializer → SignUpOutputSerializer: every view has an
+        # "OutputSerializer", so the class name alone would collide.
+        parts = type(serializer).__qualname__.split(".")
+        return "".join(part.removesuffix("View").removesuffix("Serializer") for part in parts)
+
+    def get_operation_id(self) -> str:
+        name = type(self.view).__name__.removesuffix("View")
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        return f"{snake}_{self.method.lower()}"

@@ -1,0 +1,14 @@
+"""The test suite: the same real services as local, with cheap password hashing."""
+
+from config.env import env_str
+from config.settings.base import *  # noqa: F403
+from config.settings.base import CACHES, REDIS_PORT
+
+DEBUG = False
+# Hashing costs ~0.3 s per password with the production hasher; tests sign up thousands.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Each test run gets its own cache namespace so stale entries never leak between runs.
+CACHES["default"]["KEY_PREFIX"] = "tk-test"
+
+# A Redis database of its own, so the suite may clear it freely.
+CACHES["default"]["LOCATION"] = env_str("TEST_REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/2")

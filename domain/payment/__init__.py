@@ -1,0 +1,1 @@
+"""Paying for a hold with points, idempotently, and refunds (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""Seat holds, their expiry and cancellation (see ARCHITECTURE.md "Seats and money")."""

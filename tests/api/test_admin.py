@@ -1,0 +1,101 @@
+"""Operators' pages render, and the seat generator makes a schedule's seats."""
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.user.models import LedgerEntryRecord
+from tests.conftest import Fan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff() -> Client:
+    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "boss-pass-123")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "auth/user",
+        "user/walletrecord",
+        "user/ledgerentryrecord",
+        "concert/concertrecord",
+        "concert/schedulerecord",
+        "concert/seatrecord",
+    ],
+)
+def test_every_changelist_renders(
+    staff: Client, page: str, fan: Fan, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    make_schedule(seats=3)
+    assert staff.get(f"/admin/{page}/").status_code == 200
+
+
+def test_wallet_page_shows_the_ledger_read_only(staff: Client, fan: Fan) -> None:
+    fan.client().post("/api/v1/me/wallet/charges", {"amount": 4321}, format="json")
+    page = staff.get(f"/admin/user/walletrecord/{fan.id}/change/")
+    assert page.status_code == 200
+    assert b"4321" in page.content
+    ledger = staff.get(f"/admin/user/ledgerentryrecord/?user__id__exact={fan.id}")
+    assert ledger.status_code == 200
+    entry = LedgerEntryRecord.objects.get(user_id=fan.id)
+    assert staff.post(f"/admin/user/ledgerentryrecord/{entry.id}/delete/").status_code == 403
+
+
+def test_generate_seats_action_lays_out_sections(
+    staff: Client, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    schedule = make_schedule(seats=0)
+    url = "/admin/concert/schedulerecord/"
+    form = staff.post(url, {"action": "generate_seats", "_selected_action": [schedule.id]})
+    assert form.status_code == 200 and b"Generate seats" in form.content
+
+    staff.post(
+        url,
+        {
+            "action": "generate_seats",
+            "_selected_action": [schedule.id],
+            "apply": "1",
+            "sections": "VIP, VIP, 100, 2, 5\nFloor, R, 50, 3, 10",
+        },
+    )
+    seats = SeatRecord.objects.filter(schedule=schedule)
+    assert seats.count() == 2 * 5 + 3 * 10
+    assert set(seats.values_list("grade", flat=True)) == {"VIP", "R"}
+
+    # A second run would duplicate seats: refused.
+    staff.post(
+        url,
+        {
+            "action": "generate_seats",
+            "_selected_action": [schedule.id],
+            "apply": "1",
+            "sections": "X, A, 1, 1, 1",
+        },
+    )
+    assert seats.count() == 40
+
+
+def test_a_bad_layout_is_shown_back_to_the_operator(
+    staff: Client, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    schedule = make_schedule(seats=0)
+    page = staff.post(
+        "/admin/concert/schedulerecord/",
+        {
+            "action": "generate_seats",
+            "_selected_action": [schedule.id],
+            "apply": "1",
+            "sections": "VIP, VIP, lots, 2, 5",
+        },
+    )
+    assert page.status_code == 200 and b"line 1" in page.content
+    assert not SeatRecord.objects.filter(schedule=schedule).exists()

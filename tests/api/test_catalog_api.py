@@ -1,0 +1,101 @@
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.concert.models import ScheduleRecord, SeatRecord
+from tests.api.test_auth_api import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+MakeSchedule = Callable[..., ScheduleRecord]
+
+
+def test_concerts_are_listed_page_by_page(
+    anonymous: APIClient, make_schedule: MakeSchedule
+) -> None:
+    ids = [make_schedule(seats=0).concert_id for _ in range(3)]
+    first = anonymous.get("/api/v1/concerts?limit=2").json()
+    assert [c["id"] for c in first["results"]] == ids[:2]
+    assert {"id", "title", "artist", "venue", "first_show_at"} == set(first["results"][0])
+    second = anonymous.get(first["next"]).json()
+    assert [c["id"] for c in second["results"]] == ids[2:]
+    assert second["next"] is None
+
+
+def test_concert_detail_counts_seats_per_schedule(
+    anonymous: APIClient, make_schedule: MakeSchedule
+) -> None:
+    schedule = make_schedule(seats=5)
+    SeatRecord.objects.filter(id__in=list(schedule.seats.values_list("id", flat=True)[:2])).update(
+        status="sold"
+    )
+    body = anonymous.get(f"/api/v1/concerts/{schedule.concert_id}").json()
+    assert body["schedules"] == [
+        {
+            "id": schedule.id,
+            "starts_at": body["schedules"][0]["starts_at"],
+            "sale_opens_at": body["schedules"][0]["sale_opens_at"],
+            "sale_closes_at": body["schedules"][0]["sale_closes_at"],
+            "sale_status": "on_sale",
+            "seats_total": 5,
+            "seats_available": 3,
+        }
+    ]
+
+
+def test_only_bookable_schedules_are_offered(
+    anonymous: APIClient, make_schedule: MakeSchedule
+) -> None:
+    on_sale = make_schedule()
+    concert = on_sale.concert
+    upcoming = make_schedule(concert=concert, opens_in=timedelta(hours=1))
+    make_schedule(concert=concert, opens_in=timedelta(days=-9), closes_in=timedelta(days=-1))
+    make_schedule(concert=concert, status="cancelled")
+    body = anonymous.get(f"/api/v1/concerts/{concert.id}/schedules").json()
+    assert sorted(s["id"] for s in body["results"]) == sorted([on_sale.id, upcoming.id])
+    assert {s["sale_status"] for s in body["results"]} == {"on_sale", "upcoming"}
+
+
+def test_seat_map_shows_expired_holds_as_available(
+    anonymous: APIClient, make_schedule: MakeSchedule
+) -> None:
+    schedule = make_schedule(seats=3)
+    a, b, c = schedule.seats.order_by("id")
+    now = timezone.now()
+    SeatRecord.objects.filter(id=a.id).update(status="held", held_until=now + timedelta(minutes=5))
+    SeatRecord.objects.filter(id=b.id).update(status="held", held_until=now - timedelta(seconds=1))
+    SeatRecord.objects.filter(id=c.id).update(status="sold")
+    body = anonymous.get(f"/api/v1/schedules/{schedule.id}/seats").json()
+    assert body["schedule_id"] == schedule.id
+    assert [s["status"] for s in body["seats"]] == ["held", "available", "sold"]
+    assert body["seats"][0] == {
+        "id": a.id,
+        "section": "A",
+        "row": "A",
+        "number": 1,
+        "grade": "R",
+        "price": 1000,
+        "status": "held",
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/concerts/999999",
+        "/api/v1/concerts/999999/schedules",
+        "/api/v1/schedules/999999/seats",
+        "/api/v1/no-such-thing",
+    ],
+)
+def test_unknown_things_are_404_problems(anonymous: APIClient, path: str) -> None:
+    assert_problem(anonymous.get(path), 404, "not_found")
+
+
+def test_catalog_is_read_only(anonymous: APIClient, make_schedule: MakeSchedule) -> None:
+    schedule = make_schedule(seats=1)
+    response = anonymous.post(f"/api/v1/concerts/{schedule.concert_id}", {}, format="json")
+    assert_problem(response, 405, "method_not_allowed")

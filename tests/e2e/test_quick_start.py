@@ -1,0 +1,115 @@
+"""The README's quick start, against a real granian server on the test database."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from apps.concert.models import ScheduleRecord
+
+ROOT = Path(__file__).resolve().parents[2]
+GRANIAN = Path(sys.executable).parent / "granian"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(transactional_db: None) -> Iterator[str]:
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "TEST_REDIS_URL": settings.CACHES["default"]["LOCATION"],
+    }
+    process = subprocess.Popen(
+        [
+            str(GRANIAN),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "config.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("granian did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def call(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(url, method=method)
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_sign_up_token_charge_balance_concerts_seat_map(
+    server: str, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    schedule = make_schedule(seats=12)
+    api = f"{server}/api/v1"
+    credentials = {"username": "mina", "password": "blue-moon-42"}
+    assert call("POST", f"{api}/users", credentials)[0] == 201
+    status, tokens = call("POST", f"{api}/auth/token", credentials)
+    assert status == 200
+    token = tokens["access"]
+
+    status, charged = call("POST", f"{api}/me/wallet/charges", {"amount": 300000}, token)
+    assert (status, charged["balance"]) == (201, 300000)
+    assert call("GET", f"{api}/me/wallet", token=token) == (200, {"balance": 300000})
+    assert call("GET", f"{api}/me/wallet/transactions", token=token)[1]["results"][0]["kind"] == (
+        "charge"
+    )
+
+    status, concerts = call("GET", f"{api}/concerts")
+    assert status == 200 and concerts["results"][0]["id"] == schedule.concert_id
+    status, concert = call("GET", f"{api}/concerts/{schedule.concert_id}")
+    assert concert["schedules"][0]["seats_available"] == 12
+    status, seats = call("GET", f"{api}/schedules/{schedule.id}/seats")
+    assert status == 200 and len(seats["seats"]) == 12
+
+    status, problem = call("POST", f"{api}/me/wallet/charges", {"amount": -1}, token)
+    assert (status, problem["code"]) == (400, "invalid_amount")

@@ -1,0 +1,71 @@
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.user.model import (
+    MAX_CHARGE,
+    InvalidAmount,
+    LedgerEntry,
+    LedgerKind,
+    checked_charge_amount,
+)
+from domain.user.usecases import ChargeWallet
+
+
+@dataclass
+class FakeLedger:
+    balances: dict[int, int] = field(default_factory=dict)
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+    def credit(self, *, user_id: int, amount: int, kind: LedgerKind, reference: str) -> LedgerEntry:
+        self.balances[user_id] = self.balances.get(user_id, 0) + amount
+        entry = LedgerEntry(
+            len(self.entries) + 1,
+            user_id,
+            kind,
+            amount,
+            self.balances[user_id],
+            reference,
+            datetime.now(UTC),
+        )
+        self.entries.append(entry)
+        return entry
+
+    def debit(self, *, user_id: int, amount: int, kind: LedgerKind, reference: str) -> LedgerEntry:
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize("amount", [1, 500, MAX_CHARGE])
+def test_amounts_in_range_are_accepted(amount: int) -> None:
+    assert checked_charge_amount(amount) == amount
+
+
+@pytest.mark.parametrize("amount", [0, -1, MAX_CHARGE + 1, 1.5, "100", None, True])
+def test_amounts_out_of_range_or_not_whole_are_refused(amount: object) -> None:
+    with pytest.raises(InvalidAmount) as raised:
+        checked_charge_amount(amount)
+    assert raised.value.code == "invalid_amount"
+
+
+def test_payments_take_points_and_the_rest_add_them() -> None:
+    assert LedgerKind.PAYMENT.sign == -1
+    assert LedgerKind.CHARGE.sign == LedgerKind.REFUND.sign == 1
+
+
+def test_a_charge_adds_to_the_balance_with_a_ledger_entry() -> None:
+    ledger = FakeLedger()
+    charge = ChargeWallet(ledger=ledger)
+    charge(user_id=7, amount=300)
+    entry = charge(user_id=7, amount=200, reference="top-up")
+    assert entry.balance_after == 500
+    assert entry.kind is LedgerKind.CHARGE
+    assert sum(e.signed_amount for e in ledger.entries) == ledger.balances[7]
+
+
+def test_a_refused_charge_leaves_no_trace() -> None:
+    ledger = FakeLedger()
+    with pytest.raises(InvalidAmount):
+        ChargeWallet(ledger=ledger)(user_id=7, amount=0)
+    assert ledger.entries == []
+    assert ledger.balances == {}
