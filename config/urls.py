@@ -8,6 +8,7 @@ from apps.ops.views import healthz, readyz
 api_v1 = [
     path("", include("apps.user.api.urls")),
     path("", include("apps.concert.api.urls")),
+    path("", include("apps.queue.api.urls")),
 ]
 
 urlpatterns = [

@@ -11,12 +11,19 @@ from django.dispatch import receiver
 
 from apps.concert.catalog import forget_catalog, forget_seat_map
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from apps.concert.queue_settings import publish_queue_settings
 
 
 @receiver([post_save, post_delete], sender=ConcertRecord)
 @receiver([post_save, post_delete], sender=ScheduleRecord)
 def concert_or_schedule_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     transaction.on_commit(forget_catalog)
+
+
+@receiver(post_save, sender=ScheduleRecord)
+def schedule_saved(sender: Any, instance: ScheduleRecord, **kwargs: Any) -> None:
+    # Rate and capacity changed in the admin apply to the live queue at once.
+    publish_queue_settings(instance)
 
 
 @receiver([post_save, post_delete], sender=SeatRecord)

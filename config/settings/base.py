@@ -174,3 +174,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- waiting room ---------------------------------------------------------------------------
+QUEUE_REDIS_URL = env_str("QUEUE_REDIS_URL", REDIS_URL)
+QUEUE_REDIS_CLUSTER = env_bool("QUEUE_REDIS_CLUSTER", False)
+QUEUE_REDIS_MAX_CONNECTIONS = env_int("QUEUE_REDIS_MAX_CONNECTIONS", 64)
+# How long an admitted fan may stay without acting (holding, paying) before the slot is freed.
+QUEUE_ACTIVE_TTL_SECONDS = env_int("QUEUE_ACTIVE_TTL_SECONDS", 300)
+# Entry attempts: token buckets per fan and per client address (0 turns a limit off).
+QUEUE_ENTRY_RATE_PER_USER = float(env_str("QUEUE_ENTRY_RATE_PER_USER", "2"))
+QUEUE_ENTRY_BURST_PER_USER = env_int("QUEUE_ENTRY_BURST_PER_USER", 5)
+QUEUE_ENTRY_RATE_PER_IP = float(env_str("QUEUE_ENTRY_RATE_PER_IP", "200"))
+QUEUE_ENTRY_BURST_PER_IP = env_int("QUEUE_ENTRY_BURST_PER_IP", 1000)
+# Behind a proxy, the request header that carries the client address (e.g. HTTP_X_REAL_IP).
+QUEUE_CLIENT_IP_HEADER = env_str("QUEUE_CLIENT_IP_HEADER", "REMOTE_ADDR")
+CELERY_BEAT_SCHEDULE["admit-waiting-fans"] = {
+    "task": "apps.queue.tasks.admit_waiting_fans",
+    "schedule": 1.0,
+    "options": {"expires": 1.0},
+}

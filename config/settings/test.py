@@ -10,5 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Each test run gets its own cache namespace so stale entries never leak between runs.
 CACHES["default"]["KEY_PREFIX"] = "tk-test"
 
-# A Redis database of its own, so the suite may clear it freely.
-CACHES["default"]["LOCATION"] = env_str("TEST_REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/2")
+# A Redis database of its own, so the suite may clear it freely (the waiting room too).
+TEST_REDIS_URL = env_str("TEST_REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/2")
+CACHES["default"]["LOCATION"] = TEST_REDIS_URL
+QUEUE_REDIS_URL = TEST_REDIS_URL

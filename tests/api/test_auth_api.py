@@ -1,3 +1,4 @@
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = json.loads(response.content)
     assert body["code"] == code
     assert body["status"] == status
     assert {"type", "title", "detail"} <= body.keys()

@@ -1,0 +1,6 @@
+import time
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)

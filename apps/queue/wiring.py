@@ -1,0 +1,58 @@
+"""Builds the waiting room's use cases from settings, once per process."""
+
+from functools import cache
+
+from django.conf import settings
+
+from adapters.queue.clock import SystemClock
+from adapters.queue.connection import queue_redis
+from adapters.queue.redis import RedisWaitingRoom
+from domain.queue.access import AccessTokens
+from domain.queue.usecases import CheckPlace, EnterQueue, RequireAccess
+
+
+@cache
+def clock() -> SystemClock:
+    return SystemClock()
+
+
+@cache
+def waiting_room() -> RedisWaitingRoom:
+    return RedisWaitingRoom(
+        queue_redis(),
+        user_rate=settings.QUEUE_ENTRY_RATE_PER_USER,
+        user_burst=settings.QUEUE_ENTRY_BURST_PER_USER,
+        ip_rate=settings.QUEUE_ENTRY_RATE_PER_IP,
+        ip_burst=settings.QUEUE_ENTRY_BURST_PER_IP,
+    )
+
+
+@cache
+def access_tokens() -> AccessTokens:
+    return AccessTokens(secret=f"queue-access:{settings.SECRET_KEY}".encode())
+
+
+def _parts() -> dict[str, object]:
+    from apps.concert.queue_settings import OrmQueueSettingsSource
+
+    return {
+        "room": waiting_room(),
+        "settings": OrmQueueSettingsSource(),
+        "tokens": access_tokens(),
+        "clock": clock(),
+    }
+
+
+@cache
+def enter_queue() -> EnterQueue:
+    return EnterQueue(**_parts())  # type: ignore[arg-type]
+
+
+@cache
+def check_place() -> CheckPlace:
+    return CheckPlace(**_parts())  # type: ignore[arg-type]
+
+
+@cache
+def require_access() -> RequireAccess:
+    return RequireAccess(room=waiting_room(), tokens=access_tokens(), clock=clock())

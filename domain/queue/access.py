@@ -1,0 +1,58 @@
+"""Access tokens: proof that the waiting room admitted this fan to this schedule.
+
+`v1.<user>.<schedule>.<expires_ms>.<signature>`, HMAC-SHA256 under a server secret. A valid
+signature is necessary, not sufficient: the fan must also still be in the active set.
+"""
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from domain.queue.model import NotAdmitted
+
+VERSION = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    user_id: int
+    schedule_id: int
+    expires_ms: int
+
+
+@dataclass(frozen=True)
+class AccessTokens:
+    secret: bytes
+
+    def _sign(self, message: str) -> str:
+        digest = hmac.new(self.secret, message.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+    def issue(self, *, user_id: int, schedule_id: int, expires_ms: int) -> str:
+        message = f"{VERSION}.{user_id}.{schedule_id}.{expires_ms}"
+        return f"{message}.{self._sign(message)}"
+
+    def verify(self, token: str, *, user_id: int, schedule_id: int, now_ms: int) -> AccessGrant:
+        """The grant, if the token is genuine, this fan's, for this schedule and unexpired."""
+        parts = token.split(".")
+        if len(parts) != 5 or parts[0] != VERSION:
+            raise NotAdmitted("the access token is malformed")
+        message, signature = ".".join(parts[:4]), parts[4]
+        if not hmac.compare_digest(signature, self._sign(message)):
+            raise NotAdmitted("the access token is not genuine")
+        try:
+            grant = AccessGrant(int(parts[1]), int(parts[2]), int(parts[3]))
+        except ValueError:
+            raise NotAdmitted("the access token is malformed") from None
+        if grant.user_id != user_id or grant.schedule_id != schedule_id:
+            raise NotAdmitted("the access token belongs to another fan or schedule")
+        if grant.expires_ms <= now_ms:
+            raise NotAdmitted("the access token has expired")
+        return grant
+
+
+def queue_token(tokens: AccessTokens, *, user_id: int, schedule_id: int, entry: int) -> str:
+    """An opaque, signed receipt of the fan's place (entry number) in the queue."""
+    message = f"q.{user_id}.{schedule_id}.{entry}"
+    return f"{message}.{tokens._sign(message)}"

@@ -1,0 +1,35 @@
+from typing import Protocol
+
+from domain.queue.model import Place, QueueSettings, QueueStats
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class WaitingRoom(Protocol):
+    """The queues in Redis. Each call is one round trip and atomic.
+
+    Raises QueueNotFound when no settings are stored for the schedule, SaleClosed,
+    EntryRateLimited and QueueUnavailable (Redis down).
+    """
+
+    def enter(self, *, schedule_id: int, user_id: int, client_ip: str, now_ms: int) -> Place: ...
+
+    def place(self, *, schedule_id: int, user_id: int, now_ms: int) -> Place: ...
+
+    def leave(self, *, schedule_id: int, user_id: int) -> bool: ...
+
+    def touch(self, *, schedule_id: int, user_id: int, now_ms: int) -> int: ...
+
+    def tick(self, *, schedule_id: int, now_ms: int) -> list[int]: ...
+
+    def store_settings(self, settings: QueueSettings, *, now_ms: int) -> None: ...
+
+    def stats(self, *, schedule_id: int, now_ms: int) -> QueueStats: ...
+
+
+class QueueSettingsSource(Protocol):
+    """The database's settings of a schedule, for when Redis has lost them."""
+
+    def settings_of(self, schedule_id: int) -> QueueSettings | None: ...

@@ -1,0 +1,103 @@
+from dataclasses import dataclass
+
+from domain.queue.access import AccessGrant, AccessTokens, queue_token
+from domain.queue.model import NotAdmitted, Place, PlaceState, QueueNotFound
+from domain.queue.ports import Clock, QueueSettingsSource, WaitingRoom
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueAnswer:
+    place: Place
+    queue_token: str | None
+    access_token: str | None
+    access_expires_ms: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _QueueUseCase:
+    room: WaitingRoom
+    settings: QueueSettingsSource
+    tokens: AccessTokens
+    clock: Clock
+
+    def _restore_settings(self, schedule_id: int) -> None:
+        """Redis lost the settings (a restart without persistence): write them back."""
+        stored = self.settings.settings_of(schedule_id)
+        if stored is None:
+            raise QueueNotFound(f"there is no schedule {schedule_id}")
+        self.room.store_settings(stored, now_ms=self.clock.now_ms())
+
+    def _answer(self, *, schedule_id: int, user_id: int, place: Place) -> QueueAnswer:
+        access = expires = None
+        if place.state is PlaceState.ADMITTED:
+            expires = place.active_until_ms
+            access = self.tokens.issue(user_id=user_id, schedule_id=schedule_id, expires_ms=expires)
+        receipt = None
+        if place.entry_number:
+            receipt = queue_token(
+                self.tokens, user_id=user_id, schedule_id=schedule_id, entry=place.entry_number
+            )
+        return QueueAnswer(
+            place=place, queue_token=receipt, access_token=access, access_expires_ms=expires
+        )
+
+
+class EnterQueue(_QueueUseCase):
+    """Puts the fan in the schedule's waiting room, or returns the place already held.
+
+    Guarantees: one Redis round trip on the hot path; the entry number is assigned atomically,
+    so admission order equals entry order; a fan is never in the queue twice.
+    """
+
+    def __call__(self, *, schedule_id: int, user_id: int, client_ip: str) -> QueueAnswer:
+        def enter() -> Place:
+            return self.room.enter(
+                schedule_id=schedule_id,
+                user_id=user_id,
+                client_ip=client_ip,
+                now_ms=self.clock.now_ms(),
+            )
+
+        try:
+            place = enter()
+        except QueueNotFound:
+            self._restore_settings(schedule_id)
+            place = enter()
+        return self._answer(schedule_id=schedule_id, user_id=user_id, place=place)
+
+
+class CheckPlace(_QueueUseCase):
+    """The fan's place and ETA; keeps a waiting place alive; admits lazily if it is time."""
+
+    def __call__(self, *, schedule_id: int, user_id: int) -> QueueAnswer:
+        def look() -> Place:
+            return self.room.place(
+                schedule_id=schedule_id, user_id=user_id, now_ms=self.clock.now_ms()
+            )
+
+        try:
+            place = look()
+        except QueueNotFound:
+            self._restore_settings(schedule_id)
+            place = look()
+        return self._answer(schedule_id=schedule_id, user_id=user_id, place=place)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequireAccess:
+    """Checks an access token and that its fan is still active, extending the slot.
+
+    Raises NotAdmitted for a forged, expired, other-fan or other-schedule token, and for a
+    fan whose slot was released or ran out.
+    """
+
+    room: WaitingRoom
+    tokens: AccessTokens
+    clock: Clock
+
+    def __call__(self, *, token: str, user_id: int, schedule_id: int) -> AccessGrant:
+        now = self.clock.now_ms()
+        grant = self.tokens.verify(token, user_id=user_id, schedule_id=schedule_id, now_ms=now)
+        if not self.room.touch(schedule_id=schedule_id, user_id=user_id, now_ms=now):
+            raise NotAdmitted("your slot was released or has expired; join the queue again")
+        return grant

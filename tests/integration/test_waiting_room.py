@@ -1,0 +1,262 @@
+"""The waiting room's scripts against the real Redis, with the clock in the test's hands."""
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from itertools import count
+
+import pytest
+import redis
+from django.conf import settings
+
+from adapters.queue.redis import RedisWaitingRoom
+from domain.concert.model import SaleClosed
+from domain.queue.model import (
+    EntryRateLimited,
+    NotInQueue,
+    PlaceState,
+    QueueNotFound,
+    QueueSettings,
+    QueueUnavailable,
+)
+
+T0 = 1_900_000_000_000  # ms; the tests move time by hand
+_schedule_ids = count(900_000)
+
+
+def at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+@pytest.fixture
+def client() -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(settings.QUEUE_REDIS_URL)
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def room(client: redis.Redis) -> RedisWaitingRoom:
+    return RedisWaitingRoom(client, user_rate=0, user_burst=0, ip_rate=0, ip_burst=0)
+
+
+MakeQueue = Callable[..., int]
+
+
+@pytest.fixture
+def make_queue(room: RedisWaitingRoom) -> MakeQueue:
+    def make(
+        *,
+        opens: int = T0 - 1000,
+        closes: int = T0 + 86_400_000,
+        max_active: int = 10_000,
+        rate: int = 1000,
+        abandon_ms: int = 60_000,
+        active_ttl_ms: int = 300_000,
+    ) -> int:
+        schedule_id = next(_schedule_ids)
+        room.store_settings(
+            QueueSettings(
+                schedule_id=schedule_id,
+                opens_at=at(opens),
+                closes_at=at(closes),
+                max_active=max_active,
+                admit_per_second=rate,
+                abandon_after_seconds=abandon_ms // 1000,
+                active_ttl_seconds=active_ttl_ms // 1000,
+            ),
+            now_ms=T0,
+        )
+        return schedule_id
+
+    return make
+
+
+def enter(room: RedisWaitingRoom, schedule_id: int, user: int, now: int = T0) -> object:
+    return room.enter(schedule_id=schedule_id, user_id=user, client_ip="127.0.0.1", now_ms=now)
+
+
+def test_ten_thousand_concurrent_fans_are_admitted_in_entry_order(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    schedule = make_queue(rate=2000, max_active=100_000)
+    # Admission happens lazily inside enter too; pause it so that only the ticks admit.
+    room.set_paused(schedule_id=schedule, paused=True)
+    fans = list(range(1, 10_001))
+    entries: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def enter_many(chunk: list[int]) -> None:
+        for user in chunk:
+            place = room.enter(schedule_id=schedule, user_id=user, client_ip="1.2.3.4", now_ms=T0)
+            with lock:
+                entries[user] = place.entry_number
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(enter_many, [fans[i::16] for i in range(16)]))
+    assert sorted(entries.values()) == fans  # every fan got one distinct entry number
+
+    room.set_paused(schedule_id=schedule, paused=False)
+    admitted: list[int] = []
+    now = T0
+    while len(admitted) < len(fans):
+        now += 1000
+        batch = room.tick(schedule_id=schedule, now_ms=now)
+        assert len(batch) <= 2000  # the rate
+        admitted += batch
+        assert now < T0 + 60_000
+    assert [entries[user] for user in admitted] == fans
+
+
+def test_entering_again_keeps_the_place(room: RedisWaitingRoom, make_queue: MakeQueue) -> None:
+    schedule = make_queue(max_active=1, rate=1)
+    first = enter(room, schedule, 1)
+    second = enter(room, schedule, 2)
+    third = enter(room, schedule, 3)
+    assert first.state is PlaceState.ADMITTED  # type: ignore[attr-defined]
+    assert (second.position, third.position) == (1, 2)  # type: ignore[attr-defined]
+    again = enter(room, schedule, 2, now=T0 + 10)
+    assert again.created is False and again.position == 1  # type: ignore[attr-defined]
+    assert again.entry_number == second.entry_number  # type: ignore[attr-defined]
+    assert enter(room, schedule, 1, now=T0 + 20).state is PlaceState.ADMITTED  # type: ignore[attr-defined]
+
+
+def test_abandoned_places_are_dropped_and_admission_goes_on(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    schedule = make_queue(max_active=1, rate=100, abandon_ms=10_000)
+    for user in (1, 2, 3, 4):
+        enter(room, schedule, user)  # 1 is admitted; 2, 3, 4 wait
+    room.place(schedule_id=schedule, user_id=4, now_ms=T0 + 9_000)  # 4 keeps polling
+    # 3 came back within the window: the place is kept.
+    assert enter(room, schedule, 3, now=T0 + 9_500).position == 2  # type: ignore[attr-defined]
+    room.leave(schedule_id=schedule, user_id=1)
+
+    admitted = room.tick(schedule_id=schedule, now_ms=T0 + 15_000)
+    stats = room.stats(schedule_id=schedule, now_ms=T0 + 15_000)
+    assert admitted == [3]  # 2 stopped polling: dropped, not admitted, did not stall the queue
+    assert stats.waiting == 1 and stats.abandoned_total == 1
+    with pytest.raises(NotInQueue):
+        room.place(schedule_id=schedule, user_id=2, now_ms=T0 + 15_000)
+
+
+def test_abandoned_places_deep_in_the_queue_stop_counting_as_waiting(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    schedule = make_queue(max_active=1, rate=100, abandon_ms=10_000)
+    for user in range(1, 101):
+        enter(room, schedule, user)
+    room.place(schedule_id=schedule, user_id=50, now_ms=T0 + 20_000)
+    room.tick(schedule_id=schedule, now_ms=T0 + 20_001)
+    stats = room.stats(schedule_id=schedule, now_ms=T0 + 20_001)
+    assert (stats.waiting, stats.active, stats.abandoned_total) == (1, 1, 98)
+
+
+def test_capacity_holds_under_concurrent_ticks(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    schedule = make_queue(max_active=50, rate=10_000)
+    room.set_paused(schedule_id=schedule, paused=True)
+    for user in range(1, 501):
+        enter(room, schedule, user)
+    room.set_paused(schedule_id=schedule, paused=False)
+    start = threading.Barrier(8)
+
+    def tick(i: int) -> list[int]:
+        start.wait()
+        return room.tick(schedule_id=schedule, now_ms=T0 + 5000 + i)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        batches = list(pool.map(tick, range(8)))
+    admitted = [user for batch in batches for user in batch]
+    assert len(admitted) == 50 == len(set(admitted))
+    assert room.stats(schedule_id=schedule, now_ms=T0 + 5010).active == 50
+    # A freed slot admits exactly one more, the next in line.
+    room.leave(schedule_id=schedule, user_id=admitted[0])
+    assert room.tick(schedule_id=schedule, now_ms=T0 + 6000) == [51]
+
+
+def test_early_arrivals_are_shuffled_uniformly_ahead_of_later_ones(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    fans, runs = 5, 500
+    counts = [[0] * fans for _ in range(fans)]
+    for _ in range(runs):
+        schedule = make_queue(opens=T0 + 60_000, max_active=1, rate=1)
+        for user in range(1, fans + 1):
+            place = enter(room, schedule, user)
+            assert place.state is PlaceState.PRE_QUEUE  # type: ignore[attr-defined]
+        late = enter(room, schedule, 99, now=T0 + 60_001)  # opening happens in this call
+        assert late.position == fans  # type: ignore[attr-defined]  # first one was admitted
+        order = room.waiting_users(schedule_id=schedule)
+        admitted = [u for u in range(1, fans + 1) if u not in {w for w, _ in order}]
+        line = admitted + [w for w, _ in order if w != 99]
+        for position, user in enumerate(line):
+            counts[user - 1][position] += 1
+    expected = runs / fans
+    chi_square = sum((c - expected) ** 2 / expected for row in counts for c in row)
+    # (5-1)*(5-1) = 16 degrees of freedom: 39.25 is the 0.1% critical value.
+    assert chi_square < 39.25, counts
+
+
+def test_eta_follows_the_measured_admission_rate(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    # Configured for 100/s, but capacity lets only 5 fans in per second.
+    schedule = make_queue(max_active=5, rate=100)
+    for user in range(1, 206):
+        enter(room, schedule, user)
+    now = T0
+    for second in range(1, 21):
+        now = T0 + second * 1000
+        for user in range(second * 5 - 4, second * 5 + 1):
+            room.leave(schedule_id=schedule, user_id=user)
+        for user in range(second * 5 + 1, 206):
+            room.place(schedule_id=schedule, user_id=user, now_ms=now)  # keep polling
+        room.tick(schedule_id=schedule, now_ms=now)
+    place = room.place(schedule_id=schedule, user_id=205, now_ms=now)
+    assert place.position == 100
+    assert 15 <= place.eta_seconds <= 30  # ~5/s measured; the configured rate would say 1
+
+
+def test_closed_unknown_and_rate_limited_entries(
+    client: redis.Redis, room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    closed = make_queue(closes=T0 - 1)
+    with pytest.raises(SaleClosed):
+        enter(room, closed, 1)
+    with pytest.raises(QueueNotFound):
+        enter(room, 123_456_789, 1)
+
+    limited = RedisWaitingRoom(client, user_rate=1, user_burst=2, ip_rate=0, ip_burst=0)
+    schedule = make_queue()
+    enter(limited, schedule, 7)
+    enter(limited, schedule, 7)
+    with pytest.raises(EntryRateLimited) as raised:
+        enter(limited, schedule, 7)
+    assert raised.value.retry_after >= 1
+    enter(limited, schedule, 7, now=T0 + 1000)  # one more token a second later
+
+    by_address = RedisWaitingRoom(client, user_rate=0, user_burst=0, ip_rate=1, ip_burst=3)
+    for user in (1, 2, 3):
+        enter(by_address, schedule, user)
+    with pytest.raises(EntryRateLimited):
+        enter(by_address, schedule, 4)
+
+
+def test_scripts_reload_after_redis_forgets_them(
+    client: redis.Redis, room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    schedule = make_queue()
+    enter(room, schedule, 1)
+    client.script_flush()
+    assert enter(room, schedule, 2).state is PlaceState.ADMITTED  # type: ignore[attr-defined]
+
+
+def test_redis_down_is_queue_unavailable() -> None:
+    dead = redis.Redis(port=1, socket_connect_timeout=0.2)
+    room = RedisWaitingRoom(dead, user_rate=0, user_burst=0, ip_rate=0, ip_burst=0)
+    with pytest.raises(QueueUnavailable):
+        room.enter(schedule_id=1, user_id=1, client_ip="x", now_ms=T0)
