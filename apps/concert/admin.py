@@ -10,7 +10,9 @@ from django.template.response import TemplateResponse
 from adapters.concert.orm import insert_seats
 from apps.concert.catalog import forget_catalog, forget_seat_map
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from apps.queue.wiring import clock, waiting_room
 from domain.concert.model import InvalidSeatLayout, SectionPlan, lay_out_seats
+from domain.queue.model import QueueUnavailable
 
 
 class ScheduleInline(admin.TabularInline[ScheduleRecord, ConcertRecord]):
@@ -84,7 +86,39 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
     list_filter = ("status", "starts_at")
     search_fields = ("concert__title", "concert__artist")
     list_select_related = ("concert",)
-    actions = ["generate_seats"]
+    actions = ["generate_seats", "pause_admission", "resume_admission"]
+    readonly_fields = ("waiting_room",)
+
+    @admin.display(description="waiting room (live)")
+    def waiting_room(self, schedule: ScheduleRecord) -> str:
+        if not schedule.pk:
+            return "-"
+        try:
+            stats = waiting_room().stats(schedule_id=schedule.pk, now_ms=clock().now_ms())
+        except QueueUnavailable:
+            return "Redis unavailable"
+        return (
+            f"waiting {stats.waiting:,} · active {stats.active:,} · pre-queue "
+            f"{stats.pre_queue:,} · admitted/s {stats.admitted_per_second:.1f} · admitted "
+            f"{stats.admitted_total:,} · abandoned {stats.abandoned_total:,}"
+            + (" · PAUSED" if stats.paused else "")
+        )
+
+    def _set_paused(
+        self, request: HttpRequest, queryset: QuerySet[ScheduleRecord], paused: bool
+    ) -> None:
+        for schedule in queryset:
+            waiting_room().set_paused(schedule_id=schedule.id, paused=paused)
+        verb = "paused" if paused else "resumed"
+        self.message_user(request, f"Admission {verb} for {queryset.count()} schedule(s).")
+
+    @admin.action(description="Pause admission from the waiting room")
+    def pause_admission(self, request: HttpRequest, queryset: QuerySet[ScheduleRecord]) -> None:
+        self._set_paused(request, queryset, True)
+
+    @admin.action(description="Resume admission from the waiting room")
+    def resume_admission(self, request: HttpRequest, queryset: QuerySet[ScheduleRecord]) -> None:
+        self._set_paused(request, queryset, False)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ScheduleRecord]:
         return (

@@ -99,3 +99,19 @@ def test_a_bad_layout_is_shown_back_to_the_operator(
     )
     assert page.status_code == 200 and b"line 1" in page.content
     assert not SeatRecord.objects.filter(schedule=schedule).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operators_see_the_live_queue_and_can_pause_it(
+    staff: Client, fan: Fan, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    schedule = make_schedule(max_active=1)
+    fan.client().post(f"/api/v1/schedules/{schedule.id}/queue")
+    page = staff.get(f"/admin/concert/schedulerecord/{schedule.id}/change/")
+    assert b"active 1" in page.content
+    staff.post(
+        "/admin/concert/schedulerecord/",
+        {"action": "pause_admission", "_selected_action": [schedule.id]},
+    )
+    page = staff.get(f"/admin/concert/schedulerecord/{schedule.id}/change/")
+    assert b"PAUSED" in page.content
