@@ -22,7 +22,7 @@ from django_redis.exceptions import ConnectionInterrupted
 
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.http.pagination import PageRequest, keyset_page
-from domain.concert.model import SeatStatus, seat_status_at
+from domain.concert.model import ScheduleNotFound, SeatStatus, seat_status_at
 from domain.errors import NotFound
 
 logger = logging.getLogger(__name__)
@@ -35,11 +35,6 @@ T = TypeVar("T")
 class ConcertNotFound(NotFound):
     code = "not_found"
     title = "Concert not found"
-
-
-class ScheduleNotFound(NotFound):
-    code = "not_found"
-    title = "Schedule not found"
 
 
 def cached(key: str, seconds: int, build: Callable[[], T]) -> T:

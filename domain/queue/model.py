@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.errors import Conflict, DependencyUnavailable, Forbidden, NotFound, RateLimited
+from domain.errors import DependencyUnavailable, Forbidden, NotFound, RateLimited
 
 
 class PlaceState(StrEnum):
@@ -61,11 +61,6 @@ class QueueNotFound(NotFound):
 class NotInQueue(NotFound):
     code = "not_in_queue"
     title = "You are not in this waiting room"
-
-
-class SaleClosed(Conflict):
-    code = "sale_closed"
-    title = "The sale for this show is closed"
 
 
 class EntryRateLimited(RateLimited):

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.queue.access import AccessGrant, AccessTokens, queue_token
@@ -20,12 +21,17 @@ class _QueueUseCase:
     tokens: AccessTokens
     clock: Clock
 
-    def _restore_settings(self, schedule_id: int) -> None:
-        """Redis lost the settings (a restart without persistence): write them back."""
-        stored = self.settings.settings_of(schedule_id)
-        if stored is None:
-            raise QueueNotFound(f"there is no schedule {schedule_id}")
-        self.room.store_settings(stored, now_ms=self.clock.now_ms())
+    def _with_settings(self, schedule_id: int, call: Callable[[], Place]) -> Place:
+        """Runs `call`; if Redis has lost the schedule's settings (a restart without
+        persistence), writes them back from the database and runs it once more."""
+        try:
+            return call()
+        except QueueNotFound:
+            stored = self.settings.settings_of(schedule_id)
+            if stored is None:
+                raise QueueNotFound(f"there is no schedule {schedule_id}") from None
+            self.room.store_settings(stored, now_ms=self.clock.now_ms())
+            return call()
 
     def _answer(self, *, schedule_id: int, user_id: int, place: Place) -> QueueAnswer:
         access = expires = None
@@ -50,19 +56,15 @@ class EnterQueue(_QueueUseCase):
     """
 
     def __call__(self, *, schedule_id: int, user_id: int, client_ip: str) -> QueueAnswer:
-        def enter() -> Place:
-            return self.room.enter(
+        place = self._with_settings(
+            schedule_id,
+            lambda: self.room.enter(
                 schedule_id=schedule_id,
                 user_id=user_id,
                 client_ip=client_ip,
                 now_ms=self.clock.now_ms(),
-            )
-
-        try:
-            place = enter()
-        except QueueNotFound:
-            self._restore_settings(schedule_id)
-            place = enter()
+            ),
+        )
         return self._answer(schedule_id=schedule_id, user_id=user_id, place=place)
 
 
@@ -70,16 +72,12 @@ class CheckPlace(_QueueUseCase):
     """The fan's place and ETA; keeps a waiting place alive; admits lazily if it is time."""
 
     def __call__(self, *, schedule_id: int, user_id: int) -> QueueAnswer:
-        def look() -> Place:
-            return self.room.place(
+        place = self._with_settings(
+            schedule_id,
+            lambda: self.room.place(
                 schedule_id=schedule_id, user_id=user_id, now_ms=self.clock.now_ms()
-            )
-
-        try:
-            place = look()
-        except QueueNotFound:
-            self._restore_settings(schedule_id)
-            place = look()
+            ),
+        )
         return self._answer(schedule_id=schedule_id, user_id=user_id, place=place)
 
 

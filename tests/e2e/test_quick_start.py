@@ -86,7 +86,7 @@ def call(method: str, url: str, body: Any = None, token: str | None = None) -> t
         return error.code, json.loads(error.read())
 
 
-def test_sign_up_token_charge_balance_concerts_seat_map(
+def test_sign_up_token_charge_balance_concerts_seat_map_queue(
     server: str, make_schedule: Callable[..., ScheduleRecord]
 ) -> None:
     schedule = make_schedule(seats=12)
@@ -110,6 +110,10 @@ def test_sign_up_token_charge_balance_concerts_seat_map(
     assert concert["schedules"][0]["seats_available"] == 12
     status, seats = call("GET", f"{api}/schedules/{schedule.id}/seats")
     assert status == 200 and len(seats["seats"]) == 12
+
+    status, place = call("POST", f"{api}/schedules/{schedule.id}/queue", token=token)
+    assert (status, place["status"]) == (201, "admitted") and place["access_token"]
+    assert call("GET", f"{api}/schedules/{schedule.id}/queue", token=token)[1]["position"] == 0
 
     status, problem = call("POST", f"{api}/me/wallet/charges", {"amount": -1}, token)
     assert (status, problem["code"]) == (400, "invalid_amount")
