@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test deps services check lint typecheck pytest migrate seed down
+.PHONY: run test deps services check lint typecheck pytest migrate seed down bench-queue
 
 $(STAMP): pyproject.toml
 	scripts/services deps
@@ -41,6 +41,10 @@ pytest: services
 check: lint typecheck pytest
 
 test: check
+
+# The waiting-room benchmark: k6 against granian, writes docs/PERFORMANCE.md (~8 minutes).
+bench-queue: services
+	$(PY) scripts/bench-queue
 
 down:
 	scripts/services down

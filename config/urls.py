@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.ops.bench import reference_view
 from apps.ops.metrics import metrics_view
 from apps.ops.views import healthz, readyz
 
@@ -20,6 +22,11 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_MODE:
+    # The minimal JSON view that benchmarks compare the real endpoints with (same server,
+    # same middleware, same run). Never mounted outside bench mode.
+    urlpatterns.append(path("bench/reference", reference_view, name="bench-reference"))
 
 handler404 = "apps.http.problems.not_found_view"
 handler500 = "apps.http.problems.server_error_view"

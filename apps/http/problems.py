@@ -5,11 +5,13 @@ One exception handler maps domain error categories and framework exceptions to s
 """
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import redis.exceptions
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -196,7 +198,46 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return None  # a bug: Django's 500 handler answers without a stack trace
 
 
-def _plain_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
+def problem_json(exc: domain.DomainError) -> JsonResponse:
+    """The problem+json answer to a domain error, for plain Django views (no DRF)."""
+    status = _status_of(exc)
+    response = plain_problem(status, exc.code, exc.title, exc.detail)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def with_problem_responses(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """Turns domain errors and unreachable dependencies raised by a plain Django view into
+    problem+json answers, as the DRF exception handler does for DRF views."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(*args, **kwargs)
+        except domain.DomainError as exc:
+            return problem_json(exc)
+        except (DatabaseError, redis.exceptions.RedisError) as exc:
+            drf_response = dependency_problem(exc)
+            if drf_response is None:
+                raise
+            response = JsonResponse(
+                drf_response.data,
+                status=drf_response.status_code,
+                content_type=PROBLEM_CONTENT_TYPE,
+            )
+            response["Retry-After"] = drf_response["Retry-After"]
+            return response
+
+    return wrapped
+
+
+def plain_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
     return JsonResponse(
         problem_body(status=status, code=code, title=title, detail=detail),
         status=status,
@@ -205,10 +246,10 @@ def _plain_problem(status: int, code: str, title: str, detail: str) -> JsonRespo
 
 
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _plain_problem(404, "not_found", "Not found", "There is nothing at this address.")
+    return plain_problem(404, "not_found", "Not found", "There is nothing at this address.")
 
 
 def server_error_view(request: HttpRequest) -> HttpResponse:
-    return _plain_problem(
+    return plain_problem(
         500, "internal_error", "Internal error", "Something went wrong on our side."
     )

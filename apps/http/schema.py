@@ -3,7 +3,6 @@
 import re
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
 
@@ -18,14 +17,3 @@ class NestedSerializerSchema(AutoSchema):
         name = type(self.view).__name__.removesuffix("View")
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         return f"{snake}_{self.method.lower()}"
-
-
-class StatelessJWTScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    """The waiting room verifies the same bearer JWT without loading the user."""
-
-    target_class = "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication"
-    name = "jwtStateless"
-    priority = 1
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -155,6 +155,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.queue.api.schema.add_queue_paths",
+    ],
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 64 * 1024)
@@ -193,3 +197,6 @@ CELERY_BEAT_SCHEDULE["admit-waiting-fans"] = {
     "schedule": 1.0,
     "options": {"expires": 1.0},
 }
+
+# Benchmarks only: mounts /bench/reference (see scripts/bench-queue).
+BENCH_MODE = env_bool("BENCH_MODE", False)

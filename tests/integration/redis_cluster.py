@@ -17,37 +17,39 @@ def redis_cluster(workdir: Path, base_port: int = BASE_PORT) -> Iterator[str]:
     if not server or not cli:
         raise RuntimeError("redis-server and redis-cli are needed (scripts/services deps)")
     ports = [base_port + i for i in range(6)]
+    for port in ports:  # a node left over from an interrupted run would hold the port
+        _cli(cli, port, "shutdown", "nosave")
+    nodes = []
     for port in ports:
         node = workdir / str(port)
         node.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                str(node / "nodes.conf"),
-                "--dir",
-                str(node),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "yes",
-                "--logfile",
-                str(node / "redis.log"),
-            ],
-            check=True,
+        nodes.append(
+            subprocess.Popen(
+                [
+                    server,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    str(node / "nodes.conf"),
+                    "--dir",
+                    str(node),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--logfile",
+                    str(node / "redis.log"),
+                ],
+            )
         )
     try:
         for port in ports:
             _wait(lambda p=port: _cli(cli, p, "ping") == "PONG")
-        subprocess.run(
+        created = subprocess.run(
             [
                 cli,
                 "--cluster",
@@ -57,14 +59,18 @@ def redis_cluster(workdir: Path, base_port: int = BASE_PORT) -> Iterator[str]:
                 "1",
                 "--cluster-yes",
             ],
-            check=True,
             capture_output=True,
+            text=True,
         )
-        _wait(lambda: "cluster_state:ok" in _cli(cli, ports[0], "cluster", "info"))
+        if created.returncode != 0:
+            raise RuntimeError(f"redis-cli --cluster create failed: {created.stdout[-2000:]}")
+        _wait(lambda: all("cluster_state:ok" in _cli(cli, p, "cluster", "info") for p in ports))
         yield f"redis://127.0.0.1:{ports[0]}/0"
     finally:
-        for port in ports:
-            subprocess.run([cli, "-p", str(port), "shutdown", "nosave"], capture_output=True)
+        for process in nodes:
+            process.terminate()
+        for process in nodes:
+            process.wait(timeout=30)
 
 
 def _cli(cli: str, port: int, *args: str) -> str:

@@ -1,22 +1,24 @@
 """The waiting room (API.md "Waiting room"): one Redis round trip per call and no SQL.
 
-The JWT is verified without loading the user (JWTStatelessUserAuthentication), and the
-schedule's settings are read from Redis inside the same script.
+These are plain Django views, not DRF: on the path every fan hits several times a minute,
+DRF's request wrapping, content negotiation and rendering cost more than the Redis call
+(docs/PERFORMANCE.md). The JWT is verified without loading the user (apps.http.bearer), and
+the schedule's settings are read from Redis inside the same script. The OpenAPI description
+is in schema.py.
 """
 
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
-from apps.http.auth import user_id_of
-from apps.queue.wiring import check_place, enter_queue, waiting_room
+from apps.http.bearer import bearer_user_id
+from apps.http.problems import plain_problem, with_problem_responses
+from apps.queue.wiring import check_place, clock, enter_queue, waiting_room
 from domain.queue.model import PlaceState
 from domain.queue.usecases import QueueAnswer
 
@@ -25,7 +27,7 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: HttpRequest) -> str:
     value = request.META.get(settings.QUEUE_CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR")
     return str(value or "unknown").split(",")[0].strip()[:64]
 
@@ -47,44 +49,34 @@ def answer_body(answer: QueueAnswer, *, now_ms: int) -> dict[str, Any]:
     return body
 
 
-class QueueView(APIView):
-    authentication_classes = [JWTStatelessUserAuthentication]
+@method_decorator(csrf_exempt, name="dispatch")  # bearer-token API: no cookies, no CSRF
+@method_decorator(with_problem_responses, name="dispatch")
+class QueueView(View):
+    http_method_names = ["get", "post", "delete"]
 
-    class OutputSerializer(serializers.Serializer[Any]):
-        status = serializers.ChoiceField(choices=[s.value for s in PlaceState])
-        position = serializers.IntegerField(help_text="1 is next; 0 once admitted")
-        eta_seconds = serializers.IntegerField(help_text="from the measured admission rate")
-        queue_token = serializers.CharField(allow_null=True)
-        opens_at = serializers.DateTimeField(required=False, help_text="only in the pre-queue")
-        access_token = serializers.CharField(required=False, help_text="only when admitted")
-        access_expires_at = serializers.DateTimeField(required=False)
-
-    @extend_schema(
-        request=None,
-        responses={200: OutputSerializer, 201: OutputSerializer},
-        summary="Enter the waiting room (or get the same place again)",
-    )
-    def post(self, request: Request, schedule_id: int) -> Response:
+    def post(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
+        """Enter the waiting room, or get the same place again."""
         answer = enter_queue()(
-            schedule_id=schedule_id, user_id=user_id_of(request), client_ip=client_ip(request)
+            schedule_id=schedule_id,
+            user_id=bearer_user_id(request),
+            client_ip=client_ip(request),
         )
-        body = answer_body(answer, now_ms=waiting_room_now())
-        return Response(body, status=201 if answer.place.created else 200)
+        body = answer_body(answer, now_ms=clock().now_ms())
+        return JsonResponse(body, status=201 if answer.place.created else 200)
 
-    @extend_schema(responses={200: OutputSerializer}, summary="My place in the waiting room")
-    def get(self, request: Request, schedule_id: int) -> Response:
-        answer = check_place()(schedule_id=schedule_id, user_id=user_id_of(request))
-        return Response(answer_body(answer, now_ms=waiting_room_now()))
+    def get(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
+        """My place in the waiting room."""
+        answer = check_place()(schedule_id=schedule_id, user_id=bearer_user_id(request))
+        return JsonResponse(answer_body(answer, now_ms=clock().now_ms()))
 
-    @extend_schema(
-        request=None, responses={204: None}, summary="Leave the queue or give the slot back"
-    )
-    def delete(self, request: Request, schedule_id: int) -> Response:
-        waiting_room().leave(schedule_id=schedule_id, user_id=user_id_of(request))
-        return Response(status=204)
+    def delete(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
+        """Leave the queue or give the active slot back."""
+        waiting_room().leave(schedule_id=schedule_id, user_id=bearer_user_id(request))
+        return HttpResponse(status=204)
 
-
-def waiting_room_now() -> int:
-    from apps.queue.wiring import clock
-
-    return clock().now_ms()
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = plain_problem(
+            405, "method_not_allowed", "Method not allowed", f"{request.method} is not allowed here"
+        )
+        response["Allow"] = "GET, POST, DELETE"
+        return response

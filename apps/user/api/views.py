@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from adapters.user.orm import OrmAccounts, OrmWalletLedger
 from apps.http.auth import user_id_of
+from apps.http.bearer import TokenInvalid
 from apps.http.input import validated
 from apps.http.pagination import keyset_page, page_request, paginated
 from apps.http.problems import InvalidRequest
@@ -29,11 +30,6 @@ from domain.user.usecases import ChargeWallet, RegisterFan
 class BadCredentials(Unauthenticated):
     code = "bad_credentials"
     title = "Wrong username or password"
-
-
-class TokenInvalid(Unauthenticated):
-    code = "token_invalid"
-    title = "Token is invalid or expired"
 
 
 class SignUpView(APIView):

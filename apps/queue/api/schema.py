@@ -1,0 +1,114 @@
+"""OpenAPI for the waiting-room endpoints, which are plain Django views (see views.py).
+
+A drf-spectacular postprocessing hook adds them to the generated document, so /api/docs/
+shows them next to the DRF endpoints.
+"""
+
+from typing import Any
+
+PLACE = {
+    "type": "object",
+    "required": ["status", "position", "eta_seconds", "queue_token"],
+    "properties": {
+        "status": {"type": "string", "enum": ["pre_queue", "waiting", "admitted"]},
+        "position": {"type": "integer", "description": "1 is next; 0 once admitted"},
+        "eta_seconds": {
+            "type": "integer",
+            "description": "from the measured admission rate; in the pre-queue, until opening",
+        },
+        "queue_token": {
+            "type": "string",
+            "nullable": True,
+            "description": "signed receipt of the place (entry number)",
+        },
+        "opens_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "only in the pre-queue",
+        },
+        "access_token": {
+            "type": "string",
+            "description": "only when admitted; send as X-Access-Token",
+        },
+        "access_expires_at": {"type": "string", "format": "date-time"},
+    },
+}
+PROBLEM = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+    },
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+def _place(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueuePlace"}}},
+    }
+
+
+def _operation(operation_id: str, summary: str, responses: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["waiting room"],
+        "parameters": [
+            {"in": "path", "name": "schedule_id", "required": True, "schema": {"type": "integer"}}
+        ],
+        "security": [{"jwtAuth": []}],
+        "responses": {
+            **responses,
+            "401": _problem("not_authenticated / token_invalid"),
+            "503": _problem("queue_unavailable (Redis down), with Retry-After"),
+        },
+    }
+
+
+def add_queue_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    result.setdefault("components", {}).setdefault("schemas", {}).update(
+        {"QueuePlace": PLACE, "Problem": PROBLEM}
+    )
+    result.setdefault("paths", {})["/api/v1/schedules/{schedule_id}/queue"] = {
+        "post": _operation(
+            "queue_enter",
+            "Enter the waiting room (or get the same place again)",
+            {
+                "201": _place("entered"),
+                "200": _place("already in: the same place"),
+                "404": _problem("not_found: no such schedule"),
+                "409": _problem("sale_closed"),
+                "429": _problem("rate_limited, with Retry-After"),
+            },
+        ),
+        "get": _operation(
+            "queue_place",
+            "My place in the waiting room",
+            {
+                "200": _place("the place; status pre_queue before the sale opens"),
+                "404": _problem("not_in_queue"),
+            },
+        ),
+        "delete": _operation(
+            "queue_leave",
+            "Leave the queue or give the active slot back",
+            {
+                "204": {"description": "left"},
+            },
+        ),
+    }
+    return result
