@@ -11,6 +11,8 @@ api_v1 = [
     path("", include("apps.user.api.urls")),
     path("", include("apps.concert.api.urls")),
     path("", include("apps.queue.api.urls")),
+    path("", include("apps.reservation.api.urls")),
+    path("", include("apps.payment.api.urls")),
 ]
 
 urlpatterns = [

@@ -88,3 +88,43 @@ def make_schedule(db: None) -> Callable[..., ScheduleRecord]:
         return schedule
 
     return make
+
+
+@dataclass
+class AdmittedFan:
+    fan: Fan
+    schedule_id: int
+    access_token: str
+
+    def client(self) -> APIClient:
+        client = self.fan.client()
+        client.credentials(
+            HTTP_AUTHORIZATION=f"Bearer {self.fan.access}", HTTP_X_ACCESS_TOKEN=self.access_token
+        )
+        return client
+
+
+def fund(user_id: int, points: int) -> None:
+    from adapters.user.orm import OrmWalletLedger
+    from domain.user.model import LedgerKind
+
+    OrmWalletLedger().credit(
+        user_id=user_id, amount=points, kind=LedgerKind.CHARGE, reference="test"
+    )
+
+
+@pytest.fixture
+def admit(make_fan: Callable[..., Fan]) -> Callable[..., AdmittedFan]:
+    """A funded fan, let in through the waiting room of the schedule."""
+
+    def make(
+        schedule: ScheduleRecord, *, points: int = 1_000_000, fan: Fan | None = None
+    ) -> AdmittedFan:
+        fan = fan or make_fan()
+        if points:
+            fund(fan.id, points)
+        body = fan.client().post(f"/api/v1/schedules/{schedule.id}/queue").json()
+        assert body["status"] == "admitted", body
+        return AdmittedFan(fan, schedule.id, body["access_token"])
+
+    return make

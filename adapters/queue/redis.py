@@ -150,6 +150,7 @@ class RedisWaitingRoom:
                     "admit_per_second": settings.admit_per_second,
                     "abandon_ms": settings.abandon_after_seconds * 1000,
                     "active_ttl_ms": settings.active_ttl_seconds * 1000,
+                    "hold_ttl_ms": settings.hold_ttl_seconds * 1000,
                     "opens_ms": opens_ms,
                     "closes_ms": _ms(settings.closes_at),
                     "cancelled": int(settings.cancelled),

@@ -43,6 +43,15 @@ class ScheduleRecord(models.Model):
     abandon_after_seconds = models.PositiveIntegerField(
         default=60, help_text="A waiting fan who stops polling this long loses the place."
     )
+    max_seats_per_fan = models.PositiveSmallIntegerField(
+        default=4, help_text="Seats one fan may hold or buy for this show."
+    )
+    refund_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Paid reservations are refunded on cancellation until then "
+        "(empty: until the show starts).",
+    )
 
     class Meta:
         db_table = "schedule"

@@ -21,6 +21,7 @@ def queue_settings_of_record(schedule: ScheduleRecord) -> QueueSettings:
         admit_per_second=schedule.admit_per_second,
         abandon_after_seconds=schedule.abandon_after_seconds,
         active_ttl_seconds=settings.QUEUE_ACTIVE_TTL_SECONDS,
+        hold_ttl_seconds=schedule.hold_ttl_seconds,
         cancelled=schedule.status == ScheduleStatus.CANCELLED.value,
     )
 

@@ -83,7 +83,7 @@ def _status_of(exc: domain.DomainError) -> int:
     return 400
 
 
-def _domain_problem(exc: domain.DomainError) -> Response:
+def domain_problem(exc: domain.DomainError) -> Response:
     extra = {"errors": exc.errors} if isinstance(exc, InvalidRequest) else None
     return problem_response(
         status=_status_of(exc),
@@ -186,7 +186,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = drf.NotFound()
     if isinstance(exc, domain.DomainError):
         set_rollback()
-        return _domain_problem(exc)
+        return domain_problem(exc)
     if isinstance(exc, drf.APIException):
         set_rollback()
         return _drf_problem(exc)

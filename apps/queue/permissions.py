@@ -21,9 +21,13 @@ class HasAccessToken(BasePermission):
     and the fan still holds an active slot; acting extends the slot."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        token = request.headers.get("X-Access-Token")
-        if not token:
-            raise NotAdmitted("send the access token from the waiting room as X-Access-Token")
-        schedule_id = view.access_schedule_id(request)
-        require_access()(token=token, user_id=user_id_of(request), schedule_id=schedule_id)
+        check_access_token(request, schedule_id=view.access_schedule_id(request))
         return True
+
+
+def check_access_token(request: Request, *, schedule_id: int) -> None:
+    """Raises NotAdmitted unless X-Access-Token admits this fan to this schedule now."""
+    token = request.headers.get("X-Access-Token")
+    if not token:
+        raise NotAdmitted("send the access token from the waiting room as X-Access-Token")
+    require_access()(token=token, user_id=user_id_of(request), schedule_id=schedule_id)

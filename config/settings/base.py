@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "apps.queue",
     "apps.reservation",
     "apps.payment",
+    "apps.events",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SeatStatusEnum": ["available", "held", "sold"],
+        "ReservationStatusEnum": ["held", "confirmed", "expired", "cancelled"],
+        "SalePhaseEnum": ["upcoming", "on_sale", "closed", "cancelled"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.queue.api.schema.add_queue_paths",
@@ -200,3 +206,15 @@ CELERY_BEAT_SCHEDULE["admit-waiting-fans"] = {
 
 # Benchmarks only: mounts /bench/reference (see scripts/bench-queue).
 BENCH_MODE = env_bool("BENCH_MODE", False)
+
+# --- holds and payments -----------------------------------------------------------------------
+MAX_SEATS_PER_FAN = env_int("MAX_SEATS_PER_FAN", 4)
+CELERY_BEAT_SCHEDULE["expire-holds"] = {
+    "task": "apps.reservation.tasks.expire_holds",
+    "schedule": 10.0,
+    "options": {"expires": 10.0},
+}
+CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {
+    "task": "apps.payment.tasks.forget_old_idempotency_keys",
+    "schedule": 3600.0,
+}

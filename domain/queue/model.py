@@ -25,6 +25,7 @@ class QueueSettings:
     admit_per_second: int
     abandon_after_seconds: int
     active_ttl_seconds: int
+    hold_ttl_seconds: int = 300
     cancelled: bool = False
 
 

@@ -1,24 +1,47 @@
 """A real 6-node Redis Cluster (3 primaries, 3 replicas) on loopback ports, for tests."""
 
+import random
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-BASE_PORT = 30101
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    # The cluster bus listens on port + 10000.
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port + 10000))
+        except OSError:
+            return False
+    return True
+
+
+def free_base_port() -> int:
+    """Six free consecutive ports (and their cluster-bus ports), chosen at random."""
+    for _ in range(50):
+        base = random.randrange(20000, 29990)
+        if all(_free(base + i) for i in range(6)):
+            return base
+    raise RuntimeError("no six free consecutive ports")
 
 
 @contextmanager
-def redis_cluster(workdir: Path, base_port: int = BASE_PORT) -> Iterator[str]:
+def redis_cluster(workdir: Path, base_port: int | None = None) -> Iterator[str]:
     """Starts the nodes, joins them into a cluster, yields a startup URL, stops them."""
     server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     if not server or not cli:
         raise RuntimeError("redis-server and redis-cli are needed (scripts/services deps)")
+    base_port = base_port or free_base_port()
     ports = [base_port + i for i in range(6)]
-    for port in ports:  # a node left over from an interrupted run would hold the port
-        _cli(cli, port, "shutdown", "nosave")
     nodes = []
     for port in ports:
         node = workdir / str(port)
@@ -78,7 +101,7 @@ def _cli(cli: str, port: int, *args: str) -> str:
     return done.stdout.strip()
 
 
-def _wait(ready: object, seconds: float = 20) -> None:
+def _wait(ready: object, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if ready():  # type: ignore[operator]

@@ -20,11 +20,14 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from adapters.concert.orm import insert_seats
+from adapters.payment.orm import OrmPaymentStore
+from adapters.reservation.orm import OrmHoldStore
 from apps.concert.catalog import forget_catalog
-from apps.concert.models import ConcertRecord, ScheduleRecord
+from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.ops.progress import ProgressBar
 from apps.user.models import LedgerEntryRecord, WalletRecord
-from domain.concert.model import SeatStatus, SectionPlan, lay_out_seats
+from domain.concert.model import SectionPlan, lay_out_seats
+from domain.errors import DomainError
 from domain.user.model import LedgerKind
 
 FAN_PREFIX = "fan"
@@ -115,8 +118,10 @@ class Command(BaseCommand):
             self._print_credentials()
             return
         now = timezone.now()
-        self._seed_catalog(now, options)
         fans = self._seed_fans(options["users"], options["points"])
+        sold_out = self._seed_catalog(now, options)
+        if sold_out:
+            self._sell_out(sold_out, fans)
         self._ensure_staff()
         forget_catalog()
         if options["tokens_out"]:
@@ -126,7 +131,15 @@ class Command(BaseCommand):
     def _reset(self) -> None:
         self.stdout.write("Deleting demo data ...")
         with connection.cursor() as cursor:
-            for table in ("seat", "schedule", "concert"):
+            for table in (
+                "outbox_event",
+                "idempotency_key",
+                "payment",
+                "reservation",
+                "seat",
+                "schedule",
+                "concert",
+            ):
                 cursor.execute(f"DELETE FROM {table}")
         User = get_user_model()
         fan_ids = User.objects.filter(username__startswith=FAN_PREFIX).values("id")
@@ -134,12 +147,14 @@ class Command(BaseCommand):
         WalletRecord.objects.filter(user_id__in=fan_ids).delete()
         User.objects.filter(username__startswith=FAN_PREFIX).delete()
 
-    def _seed_catalog(self, now: datetime, options: dict[str, Any]) -> None:
+    def _seed_catalog(self, now: datetime, options: dict[str, Any]) -> int | None:
+        """Creates concerts, schedules and seats; returns the schedule to sell out."""
         plans = section_plans(options["seats"])
         per_schedule = sum(p.rows * p.seats_per_row for p in plans)
         total = per_schedule * options["concerts"] * options["schedules"]
         bar = ProgressBar("seats", total)
         index = 0
+        sold_out = None
         for c in range(options["concerts"]):
             artist, tour, venue = ARTISTS[c % len(ARTISTS)]
             round_no = c // len(ARTISTS)
@@ -161,15 +176,43 @@ class Command(BaseCommand):
                     max_active=options["max_active"],
                     admit_per_second=options["admit_per_second"],
                 )
-                status = SeatStatus.SOLD if shape.kind == "sold_out" else SeatStatus.AVAILABLE
+                if shape.kind == "sold_out":
+                    sold_out = schedule.id
                 insert_seats(
-                    schedule_id=schedule.id,
-                    seats=lay_out_seats(plans),
-                    status=status,
-                    on_batch=bar.advance,
+                    schedule_id=schedule.id, seats=lay_out_seats(plans), on_batch=bar.advance
                 )
         if total == 0:
             self.stdout.write("no seats requested")
+        return sold_out
+
+    def _sell_out(self, schedule_id: int, fans: list[int]) -> None:
+        """Sells the schedule through real holds and payments, so that seats, reservations,
+        payments and the ledger agree (manage.py reconcile stays clean)."""
+        seats = list(
+            SeatRecord.objects.filter(schedule_id=schedule_id)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        holds, payments, now = OrmHoldStore(), OrmPaymentStore(), timezone.now()
+        per_fan = ScheduleRecord.objects.get(id=schedule_id).max_seats_per_fan
+        bar = ProgressBar("sales", len(seats))
+        for fan, start in zip(fans, range(0, len(seats), per_fan), strict=False):
+            chunk = tuple(seats[start : start + per_fan])
+            try:
+                held = holds.hold(
+                    user_id=fan,
+                    schedule_id=schedule_id,
+                    seat_ids=chunk,
+                    now=now,
+                    max_per_fan=per_fan,
+                )
+                payments.pay(user_id=fan, reservation_id=held.id, now=now)
+            except DomainError as exc:
+                self.stdout.write(f"\nstopped selling out: {exc.detail}")
+                return
+            bar.advance(len(chunk))
+        if len(fans) * per_fan < len(seats):
+            self.stdout.write(f"\n{len(fans)} fans could buy only {len(fans) * per_fan} seats")
 
     def _seed_fans(self, count: int, points: int) -> list[int]:
         """Fans share one password hash: hashing each would cost ~0.3 s per fan."""

@@ -1,0 +1,42 @@
+"""Retrying a transaction that lost a lock race, a bounded number of times."""
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.db import OperationalError
+
+logger = logging.getLogger(__name__)
+
+# MariaDB/MySQL: 1205 lock wait timeout, 1213 deadlock. Both roll the transaction back.
+RETRYABLE = {1205, 1213}
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def retry_lock_conflicts(attempts: int = 3) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Runs the whole transaction again after a deadlock or lock wait timeout; after
+    `attempts` the error goes up and becomes a 409 with Retry-After (apps.http.problems).
+    The decorated function must open its own transaction."""
+
+    def decorate(function: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(function)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> T:
+            for attempt in range(1, attempts + 1):
+                try:
+                    return function(*args, **kwargs)
+                except OperationalError as exc:
+                    if exc.args[0] not in RETRYABLE or attempt == attempts:
+                        raise
+                    logger.info(
+                        "%s: lock conflict %s, attempt %d", function.__name__, exc.args[0], attempt
+                    )
+                    time.sleep(random.uniform(0.005, 0.03) * attempt)
+            raise AssertionError("unreachable")
+
+        return wrapped
+
+    return decorate

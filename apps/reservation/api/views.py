@@ -1,0 +1,120 @@
+"""Seat holds and reservations (API.md "Reservations and payments")."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from adapters.reservation.orm import reservation_from_record
+from apps.concert.catalog import forget_seat_map
+from apps.http.auth import user_id_of
+from apps.http.input import validated
+from apps.http.pagination import keyset_page, page_request, paginated
+from apps.queue.permissions import HasAccessToken
+from apps.reservation.models import ReservationRecord
+from apps.reservation.wiring import cancel_reservation, hold_seats
+from domain.reservation.model import Reservation, ReservationNotFound, ReservationStatus
+
+ACCESS_TOKEN = OpenApiParameter(
+    "X-Access-Token",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="from the waiting room, once admitted",
+)
+
+
+class ReservationSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[s.value for s in ReservationStatus])
+    schedule_id = serializers.IntegerField()
+    seat_ids = serializers.ListField(child=serializers.IntegerField())
+    amount = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    payment_id = serializers.IntegerField(allow_null=True)
+
+
+def reservation_body(reservation: Reservation) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "id": reservation.id,
+        "status": reservation.status_at(now).value,
+        "schedule_id": reservation.schedule_id,
+        "seat_ids": list(reservation.seat_ids),
+        "amount": reservation.amount,
+        "expires_at": reservation.expires_at,
+        "payment_id": reservation.payment_id,
+    }
+
+
+def record_body(record: ReservationRecord) -> dict[str, Any]:
+    return reservation_body(reservation_from_record(record))
+
+
+class HoldInput(serializers.Serializer[Any]):
+    schedule_id = serializers.IntegerField(min_value=1)
+    seat_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=50
+    )
+
+
+class ReservationsView(APIView):
+    permission_classes = [HasAccessToken]
+
+    def access_schedule_id(self, request: Request) -> int:
+        return int(validated(HoldInput, request.data)["schedule_id"])
+
+    @extend_schema(
+        request=HoldInput,
+        responses={201: ReservationSerializer},
+        parameters=[ACCESS_TOKEN],
+        summary="Hold seats (all or nothing)",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(HoldInput, request.data)
+        reservation = hold_seats()(
+            user_id=user_id_of(request), schedule_id=data["schedule_id"], seat_ids=data["seat_ids"]
+        )
+        forget_seat_map(reservation.schedule_id)
+        return Response(reservation_body(reservation), status=201)
+
+
+class ReservationDetailView(APIView):
+    class CancelOutput(ReservationSerializer):
+        refund = serializers.IntegerField(help_text="points refunded (0 for a released hold)")
+
+    @extend_schema(responses={200: ReservationSerializer}, summary="A reservation of mine")
+    def get(self, request: Request, reservation_id: int) -> Response:
+        record = ReservationRecord.objects.filter(
+            id=reservation_id, user_id=user_id_of(request)
+        ).first()
+        if record is None:
+            raise ReservationNotFound(f"there is no reservation {reservation_id}")
+        return Response(record_body(record))
+
+    @extend_schema(
+        responses={200: CancelOutput},
+        summary="Cancel: release a hold, or refund a paid reservation",
+    )
+    def delete(self, request: Request, reservation_id: int) -> Response:
+        cancelled = cancel_reservation()(reservation_id=reservation_id, user_id=user_id_of(request))
+        forget_seat_map(cancelled.reservation.schedule_id)
+        return Response({**reservation_body(cancelled.reservation), "refund": cancelled.refunded})
+
+
+class MyReservationsView(APIView):
+    class OutputSerializer(serializers.Serializer[Any]):
+        results = ReservationSerializer(many=True)
+        next = serializers.URLField(allow_null=True)
+
+    @extend_schema(responses={200: OutputSerializer}, summary="My reservations, newest first")
+    def get(self, request: Request) -> Response:
+        page = page_request(request)
+        rows, last_id = keyset_page(
+            ReservationRecord.objects.filter(user_id=user_id_of(request)), page, descending=True
+        )
+        return Response(paginated(request, [record_body(r) for r in rows], last_id))

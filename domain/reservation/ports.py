@@ -1,0 +1,47 @@
+from datetime import datetime
+from typing import Protocol
+
+from domain.reservation.model import Reservation
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SeatLocks(Protocol):
+    """Fail-fast seat locks in Redis. An accelerator only: the database decides."""
+
+    def acquire(
+        self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str, ttl_ms: int
+    ) -> bool:
+        """All of the seats, or none of them (one atomic script)."""
+        ...
+
+    def release(self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str) -> None: ...
+
+
+class HoldStore(Protocol):
+    def hold(
+        self,
+        *,
+        user_id: int,
+        schedule_id: int,
+        seat_ids: tuple[int, ...],
+        now: datetime,
+        max_per_fan: int,
+    ) -> Reservation:
+        """One transaction: a conditional UPDATE of the seats in id order whose row count
+        must equal the number of seats. Raises SeatUnavailable, TooManySeats, SaleClosed."""
+        ...
+
+    def release_hold(self, *, reservation_id: int, user_id: int, now: datetime) -> Reservation:
+        """Cancels a live hold of this fan and frees its seats. Raises NotCancellable."""
+        ...
+
+    def expire_due(self, *, now: datetime, batch: int) -> list[Reservation]:
+        """Marks up to `batch` holds past their expiry as expired (SKIP LOCKED)."""
+        ...
+
+    def get(self, *, reservation_id: int, user_id: int) -> Reservation:
+        """Raises ReservationNotFound, also for another fan's reservation."""
+        ...

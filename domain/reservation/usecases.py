@@ -1,0 +1,118 @@
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.reservation.model import (
+    Reservation,
+    ReservationStatus,
+    SeatsBusy,
+    SeatUnavailable,
+    checked_seat_ids,
+)
+from domain.reservation.ports import Clock, HoldStore, SeatLocks
+
+
+def lock_owner(user_id: int) -> str:
+    return f"u{user_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldSeats:
+    """Holds 1..N seats for the fan, all or nothing, until the schedule's hold expiry.
+
+    Guarantees: no seat is ever held or sold for two reservations (the database's
+    conditional UPDATE decides, in seat id order); losers are usually turned away by Redis
+    before they reach the database; Redis locks are given back when the database says no.
+    """
+
+    store: HoldStore
+    locks: SeatLocks
+    clock: Clock
+    max_seats_per_fan: int
+    lock_ttl_ms: int = 300_000
+
+    def __call__(self, *, user_id: int, schedule_id: int, seat_ids: Sequence[int]) -> Reservation:
+        seats = checked_seat_ids(seat_ids, max_seats=self.max_seats_per_fan)
+        owner = lock_owner(user_id)
+        if not self.locks.acquire(
+            schedule_id=schedule_id, seat_ids=seats, owner=owner, ttl_ms=self.lock_ttl_ms
+        ):
+            raise SeatsBusy("another fan is holding one of these seats")
+        try:
+            return self.store.hold(
+                user_id=user_id,
+                schedule_id=schedule_id,
+                seat_ids=seats,
+                now=self.clock.now(),
+                max_per_fan=self.max_seats_per_fan,
+            )
+        except BaseException:
+            self.locks.release(schedule_id=schedule_id, seat_ids=seats, owner=owner)
+            raise
+
+
+class Refunds(Protocol):
+    def refund(self, *, reservation_id: int, user_id: int | None, now: datetime) -> int:
+        """Refunds a paid reservation in full; `user_id` None for an operator's cancellation."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    reservation: Reservation
+    refunded: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelReservation:
+    """A fan cancels: a live hold is released; a paid reservation is refunded in full while
+    the show's refund window is open (one transaction with the ledger entry); otherwise
+    NotCancellable. The same refund path serves an operator's schedule cancellation."""
+
+    store: HoldStore
+    refunds: Refunds
+    locks: SeatLocks
+    clock: Clock
+
+    def __call__(self, *, reservation_id: int, user_id: int) -> Cancellation:
+        now = self.clock.now()
+        current = self.store.get(reservation_id=reservation_id, user_id=user_id)
+        refunded = 0
+        if current.status_at(now) is ReservationStatus.CONFIRMED:
+            refunded = self.refunds.refund(reservation_id=reservation_id, user_id=user_id, now=now)
+        else:
+            self.store.release_hold(reservation_id=reservation_id, user_id=user_id, now=now)
+        self.locks.release(
+            schedule_id=current.schedule_id, seat_ids=current.seat_ids, owner=lock_owner(user_id)
+        )
+        cancelled = self.store.get(reservation_id=reservation_id, user_id=user_id)
+        return Cancellation(reservation=cancelled, refunded=refunded)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpireHolds:
+    """Marks holds past their expiry as expired, in batches, and frees their seats and
+    locks. Idempotent; safe to run from several workers (SKIP LOCKED)."""
+
+    store: HoldStore
+    locks: SeatLocks
+    clock: Clock
+    batch: int = 500
+
+    def __call__(self) -> int:
+        expired = 0
+        while True:
+            done = self.store.expire_due(now=self.clock.now(), batch=self.batch)
+            for reservation in done:
+                self.locks.release(
+                    schedule_id=reservation.schedule_id,
+                    seat_ids=reservation.seat_ids,
+                    owner=lock_owner(reservation.user_id),
+                )
+            expired += len(done)
+            if len(done) < self.batch:
+                return expired
+
+
+__all__ = ["CancelReservation", "ExpireHolds", "HoldSeats", "SeatUnavailable"]

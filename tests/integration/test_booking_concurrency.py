@@ -1,0 +1,207 @@
+"""No oversell and no lost or doubled points, with real threads on the real MariaDB and
+Redis. Threads are released together by a barrier and each uses its own DB connection."""
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+
+from apps.concert import catalog
+from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.payment.management.commands.reconcile import find_violations
+from apps.payment.models import PaymentRecord
+from apps.reservation.models import ReservationRecord
+from apps.reservation.wiring import hold_seats
+from apps.user.models import LedgerEntryRecord, WalletRecord
+from domain.reservation.model import SeatUnavailable
+from tests.conftest import AdmittedFan, fund
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_threads(count: int, work: Callable[[int], Any], *, workers: int | None = None) -> list[Any]:
+    start = threading.Barrier(min(count, workers or count))
+
+    def one(i: int) -> Any:
+        try:
+            if i < start.parties:
+                start.wait()
+            return work(i)
+        except Exception as exc:
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers or count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def bulk_fans(count: int) -> list[int]:
+    User = get_user_model()
+    password = make_password("unused-pass-1")
+    prefix = f"bulk{random.randrange(10**9)}-"
+    User.objects.bulk_create(User(username=f"{prefix}{i}", password=password) for i in range(count))
+    ids = list(User.objects.filter(username__startswith=prefix).values_list("id", flat=True))
+    WalletRecord.objects.bulk_create(WalletRecord(user_id=i) for i in ids)
+    return ids
+
+
+def live_seat_owners() -> Counter[int]:
+    owners: Counter[int] = Counter()
+    for seat_ids in ReservationRecord.objects.filter(status__in=["held", "confirmed"]).values_list(
+        "seat_ids", flat=True
+    ):
+        owners.update(seat_ids)
+    return owners
+
+
+def test_two_hundred_fans_one_seat_one_hold(make_schedule: Callable[..., ScheduleRecord]) -> None:
+    schedule = make_schedule(seats=1)
+    seat = schedule.seats.get().id
+    fans = bulk_fans(200)
+
+    results = in_threads(
+        200, lambda i: hold_seats()(user_id=fans[i], schedule_id=schedule.id, seat_ids=[seat])
+    )
+    won = [r for r in results if not isinstance(r, Exception)]
+    lost = [r for r in results if isinstance(r, Exception)]
+    assert len(won) == 1
+    assert all(isinstance(r, SeatUnavailable) for r in lost), {type(r) for r in lost}
+    assert ReservationRecord.objects.filter(status="held").count() == 1
+    assert SeatRecord.objects.get(id=seat).reservation_id == won[0].id
+
+
+def test_two_thousand_overlapping_holds_never_share_a_seat(
+    make_schedule: Callable[..., ScheduleRecord],
+) -> None:
+    schedule = make_schedule(seats=100)
+    seats = list(schedule.seats.values_list("id", flat=True))
+    fans = bulk_fans(2000)
+    rng = random.Random(7)
+    wanted = [rng.sample(seats, rng.randint(1, 4)) for _ in range(2000)]
+
+    results = in_threads(
+        2000,
+        lambda i: hold_seats()(user_id=fans[i], schedule_id=schedule.id, seat_ids=wanted[i]),
+        workers=48,
+    )
+    unexpected = [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, SeatUnavailable)
+    ]
+    assert unexpected == []
+    won = [r for r in results if not isinstance(r, Exception)]
+    assert won, "someone must get seats"
+    owners = live_seat_owners()
+    assert max(owners.values()) == 1  # no seat in two live reservations
+    assert find_violations() == []
+    # The database and the seat map agree, seat by seat.
+    held_by = {s: r.id for r in won for s in r.seat_ids}
+    catalog.forget_seat_map(schedule.id)
+    shown = {
+        s["id"]: s["status"]
+        for s in __import__("json").loads(catalog.seat_map_json(schedule.id))["seats"]
+    }
+    for seat in SeatRecord.objects.filter(schedule=schedule):
+        assert seat.reservation_id == held_by.get(seat.id)
+        assert shown[seat.id] == ("held" if seat.id in held_by else "available")
+
+
+def pay_in_threads(buyer: AdmittedFan, reservation_id: int, keys: list[str]) -> list[Any]:
+    def one(i: int) -> Any:
+        return buyer.client().post(
+            "/api/v1/payments",
+            {"reservation_id": reservation_id},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=keys[i],
+        )
+
+    return in_threads(len(keys), one)
+
+
+def test_fifty_payments_with_one_key_pay_once(
+    make_schedule: Callable[..., ScheduleRecord], admit: Callable[..., AdmittedFan]
+) -> None:
+    schedule = make_schedule(seats=2)
+    buyer = admit(schedule, points=10_000)
+    reservation = (
+        buyer.client()
+        .post(
+            "/api/v1/reservations",
+            {"schedule_id": schedule.id, "seat_ids": [schedule.seats.first().id]},
+            format="json",
+        )
+        .json()["id"]
+    )
+
+    responses = pay_in_threads(buyer, reservation, ["same-key"] * 50)
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    assert statuses[201] >= 1
+    assert len({r.content for r in responses if r.status_code == 201}) == 1  # one answer
+    assert all(
+        r.json()["code"] == "idempotency_in_flight" for r in responses if r.status_code == 409
+    )
+    assert PaymentRecord.objects.filter(reservation_id=reservation).count() == 1
+    assert LedgerEntryRecord.objects.filter(user_id=buyer.fan.id, kind="payment").count() == 1
+    assert WalletRecord.objects.get(user_id=buyer.fan.id).balance == 9000
+
+
+def test_fifty_payments_with_different_keys_pay_once(
+    make_schedule: Callable[..., ScheduleRecord], admit: Callable[..., AdmittedFan]
+) -> None:
+    schedule = make_schedule(seats=2)
+    buyer = admit(schedule, points=10_000)
+    reservation = (
+        buyer.client()
+        .post(
+            "/api/v1/reservations",
+            {"schedule_id": schedule.id, "seat_ids": [schedule.seats.first().id]},
+            format="json",
+        )
+        .json()["id"]
+    )
+
+    responses = pay_in_threads(buyer, reservation, [f"key-{i}" for i in range(50)])
+    codes = Counter(r.status_code if r.status_code == 201 else r.json()["code"] for r in responses)
+    # Once paid, the slot is released: later requests may also meet not_admitted.
+    assert codes[201] == 1, codes
+    assert set(codes) <= {201, "already_paid", "not_admitted"}, codes
+    assert WalletRecord.objects.get(user_id=buyer.fan.id).balance == 9000
+    assert find_violations() == []
+
+
+def test_points_are_conserved_across_a_busy_sale(
+    make_schedule: Callable[..., ScheduleRecord],
+) -> None:
+    schedule = make_schedule(seats=40)
+    seats = list(schedule.seats.values_list("id", flat=True))
+    fans = bulk_fans(60)
+    for fan in fans:
+        fund(fan, 5000)
+    from adapters.payment.orm import OrmPaymentStore
+    from apps.reservation.wiring import UtcClock
+
+    rng = random.Random(3)
+
+    def buy(i: int) -> Any:
+        reservation = hold_seats()(
+            user_id=fans[i], schedule_id=schedule.id, seat_ids=rng.sample(seats, 2)
+        )
+        return OrmPaymentStore().pay(
+            user_id=fans[i], reservation_id=reservation.id, now=UtcClock().now()
+        )
+
+    results = in_threads(60, buy)
+    paid = [r for r in results if not isinstance(r, Exception)]
+    assert paid and find_violations() == []
+    sold = SeatRecord.objects.filter(schedule=schedule, status="sold").count()
+    assert sold == 2 * len(paid)
+    total = sum(WalletRecord.objects.filter(user_id__in=fans).values_list("balance", flat=True))
+    assert total == 60 * 5000 - sum(p.amount for p in paid)
