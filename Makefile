@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test deps services check lint typecheck pytest migrate seed down bench-queue
+.PHONY: run test deps services check lint typecheck pytest migrate seed down bench-queue bench-booking
 
 $(STAMP): pyproject.toml
 	scripts/services deps
@@ -45,6 +45,10 @@ test: check
 # The waiting-room benchmark: k6 against granian, writes docs/PERFORMANCE.md (~8 minutes).
 bench-queue: services
 	$(PY) scripts/bench-queue
+
+# Holds and payments under load: k6/booking.js, then reconcile (~3 minutes).
+bench-booking: services
+	$(PY) scripts/bench-booking
 
 down:
 	scripts/services down

@@ -1,15 +1,23 @@
 """Seat holds in the database: the conditional UPDATE decides, whatever Redis said."""
 
+import json
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
 
+from adapters.db_time import from_db, to_db
 from adapters.messaging.outbox import record_event
 from adapters.transactions import retry_lock_conflicts
-from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.concert.models import SeatRecord
 from apps.reservation.models import ReservationRecord
-from domain.concert.model import SaleClosed, SalePhase, ScheduleNotFound, SeatStatus
+from domain.concert.model import (
+    SaleClosed,
+    SalePhase,
+    SaleWindow,
+    ScheduleNotFound,
+    ScheduleStatus,
+    SeatStatus,
+)
 from domain.reservation.model import (
     NotCancellable,
     Reservation,
@@ -33,19 +41,12 @@ def reservation_from_record(record: ReservationRecord) -> Reservation:
     )
 
 
-def free_seats_of(reservation_id: int, *, status: SeatStatus) -> int:
-    """Gives the reservation's seats in `status` back to sale. Inside a transaction."""
-    return SeatRecord.objects.filter(reservation_id=reservation_id, status=status.value).update(
-        status=SeatStatus.AVAILABLE.value, reservation_id=None, held_until=None
-    )
-
-
-def seats_taken_by(user_id: int, schedule_id: int, now: datetime) -> int:
-    live = ReservationRecord.objects.filter(user_id=user_id, schedule_id=schedule_id).filter(
-        Q(status=ReservationStatus.CONFIRMED.value)
-        | Q(status=ReservationStatus.HELD.value, expires_at__gt=now)
-    )
-    return sum(len(seat_ids) for seat_ids in live.values_list("seat_ids", flat=True))
+def free_seats_of(record: ReservationRecord, *, status: SeatStatus) -> int:
+    """Gives the reservation's seats in `status` back to sale. Inside a transaction.
+    Seats are found by primary key (the reservation lists them), never by scanning."""
+    return SeatRecord.objects.filter(
+        id__in=record.seat_ids, reservation_id=record.id, status=status.value
+    ).update(status=SeatStatus.AVAILABLE.value, reservation_id=None, held_until=None)
 
 
 class OrmHoldStore:
@@ -59,59 +60,83 @@ class OrmHoldStore:
         now: datetime,
         max_per_fan: int,
     ) -> Reservation:
-        with transaction.atomic():
-            schedule = ScheduleRecord.objects.filter(id=schedule_id).first()
-            if schedule is None:
+        """Five round trips in hand-written SQL: the schedule, the fan's seats and the price
+        in one SELECT; the reservation; the conditional UPDATE; the outbox row; COMMIT."""
+        marks = ", ".join(["%s"] * len(seat_ids))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.sale_opens_at, s.sale_closes_at, s.status, s.hold_ttl_seconds, "
+                "s.max_seats_per_fan, "
+                f"(SELECT COALESCE(SUM(price), 0) FROM seat WHERE id IN ({marks}) "
+                "  AND schedule_id = s.id), "
+                f"(SELECT COUNT(*) FROM seat WHERE id IN ({marks}) AND schedule_id = s.id), "
+                "(SELECT COALESCE(SUM(JSON_LENGTH(seat_ids)), 0) FROM reservation "
+                "  WHERE user_id = %s AND schedule_id = s.id AND (status = 'confirmed' "
+                "  OR (status = 'held' AND expires_at > %s))) "
+                "FROM schedule s WHERE s.id = %s",
+                [*seat_ids, *seat_ids, user_id, to_db(now), schedule_id],
+            )
+            row = cursor.fetchone()
+            if row is None:
                 raise ScheduleNotFound(f"there is no schedule {schedule_id}")
-            if schedule.sale_window.phase(now) is not SalePhase.ON_SALE:
+            opens, closes, status, ttl, per_show, amount, found, taken = row
+            window = SaleWindow(
+                opens_at=from_db(opens), closes_at=from_db(closes), status=ScheduleStatus(status)
+            )
+            if window.phase(now) is not SalePhase.ON_SALE:
                 raise SaleClosed("this show is not on sale")
-            limit = min(max_per_fan, schedule.max_seats_per_fan)
-            if seats_taken_by(user_id, schedule_id, now) + len(seat_ids) > limit:
+            limit = min(max_per_fan, per_show)
+            if int(taken) + len(seat_ids) > limit:
                 raise TooManySeats(f"at most {limit} seats per fan for this show")
-            expires_at = now + timedelta(seconds=schedule.hold_ttl_seconds)
-            record = ReservationRecord.objects.create(
-                user_id=user_id,
-                schedule_id=schedule_id,
-                seat_ids=list(seat_ids),
-                amount=0,
-                expires_at=expires_at,
-                created_at=now,
-                updated_at=now,
+            if found != len(seat_ids):
+                raise SeatUnavailable("one or more of these seats are not seats of this show")
+            expires_at = now + timedelta(seconds=ttl)
+            cursor.execute(
+                "INSERT INTO reservation (user_id, schedule_id, seat_ids, amount, status, "
+                "expires_at, payment_id, created_at, updated_at) "
+                "VALUES (%s, %s, %s, %s, 'held', %s, NULL, %s, %s)",
+                [
+                    user_id,
+                    schedule_id,
+                    json.dumps(list(seat_ids)),
+                    amount,
+                    to_db(expires_at),
+                    to_db(now),
+                    to_db(now),
+                ],
             )
+            reservation_id = int(cursor.lastrowid)
             # The row count decides: every seat free (or its hold expired), or nothing.
-            held = (
-                SeatRecord.objects.filter(schedule_id=schedule_id, id__in=seat_ids)
-                .filter(
-                    Q(status=SeatStatus.AVAILABLE.value)
-                    | Q(status=SeatStatus.HELD.value, held_until__lt=now)
-                )
-                .update(
-                    status=SeatStatus.HELD.value, reservation_id=record.id, held_until=expires_at
-                )
+            cursor.execute(
+                "UPDATE seat SET status = 'held', reservation_id = %s, held_until = %s "
+                f"WHERE id IN ({marks}) AND schedule_id = %s "
+                "AND (status = 'available' OR (status = 'held' AND held_until < %s))",
+                [reservation_id, to_db(expires_at), *seat_ids, schedule_id, to_db(now)],
             )
-            if held != len(seat_ids):
+            if cursor.rowcount != len(seat_ids):
                 raise SeatUnavailable("one or more of these seats were just taken")
-            record.amount = (
-                SeatRecord.objects.filter(reservation_id=record.id).aggregate(total=Sum("price"))[
-                    "total"
-                ]
-                or 0
-            )
-            record.save(update_fields=["amount"])
             record_event(
                 event_type="reservation.held",
-                aggregate_id=record.id,
+                aggregate_id=reservation_id,
                 schedule_id=schedule_id,
                 payload={
-                    "reservation_id": record.id,
+                    "reservation_id": reservation_id,
                     "user_id": user_id,
                     "schedule_id": schedule_id,
                     "seat_ids": list(seat_ids),
-                    "amount": record.amount,
+                    "amount": int(amount),
                     "expires_at": expires_at.isoformat(),
                 },
             )
-        return reservation_from_record(record)
+        return Reservation(
+            id=reservation_id,
+            user_id=user_id,
+            schedule_id=schedule_id,
+            seat_ids=seat_ids,
+            amount=int(amount),
+            status=ReservationStatus.HELD,
+            expires_at=expires_at,
+        )
 
     @retry_lock_conflicts()
     def release_hold(self, *, reservation_id: int, user_id: int, now: datetime) -> Reservation:
@@ -125,7 +150,7 @@ class OrmHoldStore:
                 raise ReservationNotFound(f"there is no reservation {reservation_id}")
             if record.status != ReservationStatus.HELD.value or record.expires_at <= now:
                 raise NotCancellable("only a live hold can be released this way")
-            free_seats_of(record.id, status=SeatStatus.HELD)
+            free_seats_of(record, status=SeatStatus.HELD)
             record.status = ReservationStatus.CANCELLED.value
             record.updated_at = now
             record.save(update_fields=["status", "updated_at"])
@@ -150,7 +175,7 @@ class OrmHoldStore:
                 .order_by("id")[:batch]
             )
             for record in records:
-                free_seats_of(record.id, status=SeatStatus.HELD)
+                free_seats_of(record, status=SeatStatus.HELD)
                 record.status = ReservationStatus.EXPIRED.value
                 record.updated_at = now
                 record.save(update_fields=["status", "updated_at"])

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 import jwt
 from django.http import HttpRequest
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
 from rest_framework_simplejwt.settings import api_settings
 
 from domain.errors import Unauthenticated
@@ -55,3 +57,29 @@ def bearer_user_id(request: HttpRequest) -> int:
     if expires <= time.time():
         raise TokenInvalid("the token has expired")
     return user_id
+
+
+class BearerUser:
+    """The caller as the verified token names it; no database row is loaded."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user_id: int) -> None:
+        self.id = self.pk = user_id
+
+    def __str__(self) -> str:
+        return f"user {self.id}"
+
+
+class CachedBearerAuthentication(BaseAuthentication):
+    """DRF authentication for the booking endpoints: the same JWT check as the waiting
+    room (cached, no SQL). Staff pages keep Django's session authentication."""
+
+    def authenticate(self, request: Request) -> tuple[BearerUser, None] | None:
+        if not request.META.get("HTTP_AUTHORIZATION"):
+            return None  # the permission answers 401 not_authenticated
+        return BearerUser(bearer_user_id(request)), None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
 
@@ -17,3 +18,13 @@ class NestedSerializerSchema(AutoSchema):
         name = type(self.view).__name__.removesuffix("View")
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         return f"{snake}_{self.method.lower()}"
+
+
+class CachedBearerScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """The booking endpoints take the same bearer JWT (apps.http.bearer)."""
+
+    target_class = "apps.http.bearer.CachedBearerAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

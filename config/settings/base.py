@@ -183,6 +183,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # A 409 for a taken seat is a normal answer in a sale, thousands a second: not a warning.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 # --- waiting room ---------------------------------------------------------------------------

@@ -72,8 +72,14 @@ def server(transactional_db: None) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def call(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-    request = urllib.request.Request(url, method=method)
+def call(
+    method: str,
+    url: str,
+    body: Any = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
     if body is not None:
         request.data = json.dumps(body).encode()
         request.add_header("Content-Type", "application/json")
@@ -114,6 +120,27 @@ def test_sign_up_token_charge_balance_concerts_seat_map_queue(
     status, place = call("POST", f"{api}/schedules/{schedule.id}/queue", token=token)
     assert (status, place["status"]) == (201, "admitted") and place["access_token"]
     assert call("GET", f"{api}/schedules/{schedule.id}/queue", token=token)[1]["position"] == 0
+
+    access = place["access_token"]
+    seat_ids = [seat["id"] for seat in seats["seats"][:2]]
+    status, held = call(
+        "POST",
+        f"{api}/reservations",
+        {"schedule_id": schedule.id, "seat_ids": seat_ids},
+        token,
+        headers={"X-Access-Token": access},
+    )
+    assert (status, held["status"], held["amount"]) == (201, "held", 2000)
+    status, paid = call(
+        "POST",
+        f"{api}/payments",
+        {"reservation_id": held["id"]},
+        token,
+        headers={"X-Access-Token": access, "Idempotency-Key": "my-first-order"},
+    )
+    assert (status, paid["balance_after"]) == (201, 298000)
+    status, cancelled = call("DELETE", f"{api}/reservations/{held['id']}", token=token)
+    assert (status, cancelled["refund"]) == (200, 2000)
 
     status, problem = call("POST", f"{api}/me/wallet/charges", {"amount": -1}, token)
     assert (status, problem["code"]) == (400, "invalid_amount")

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
+from adapters.user.orm import create_funded_fans
 from apps.concert import catalog
 from apps.concert.models import ScheduleRecord, SeatRecord
 from apps.payment.management.commands.reconcile import find_violations
@@ -21,7 +21,7 @@ from apps.reservation.models import ReservationRecord
 from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from domain.reservation.model import SeatUnavailable
-from tests.conftest import AdmittedFan, fund
+from tests.conftest import AdmittedFan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,14 +43,13 @@ def in_threads(count: int, work: Callable[[int], Any], *, workers: int | None = 
         return list(pool.map(one, range(count)))
 
 
-def bulk_fans(count: int) -> list[int]:
-    User = get_user_model()
-    password = make_password("unused-pass-1")
+def bulk_fans(count: int, points: int = 0) -> list[int]:
     prefix = f"bulk{random.randrange(10**9)}-"
-    User.objects.bulk_create(User(username=f"{prefix}{i}", password=password) for i in range(count))
-    ids = list(User.objects.filter(username__startswith=prefix).values_list("id", flat=True))
-    WalletRecord.objects.bulk_create(WalletRecord(user_id=i) for i in ids)
-    return ids
+    return create_funded_fans(
+        usernames=[f"{prefix}{i}" for i in range(count)],
+        password_hash=make_password("unused-pass-1"),
+        points=points,
+    )
 
 
 def live_seat_owners() -> Counter[int]:
@@ -182,9 +181,7 @@ def test_points_are_conserved_across_a_busy_sale(
 ) -> None:
     schedule = make_schedule(seats=40)
     seats = list(schedule.seats.values_list("id", flat=True))
-    fans = bulk_fans(60)
-    for fan in fans:
-        fund(fan, 5000)
+    fans = bulk_fans(60, points=5000)
     from adapters.payment.orm import OrmPaymentStore
     from apps.reservation.wiring import UtcClock
 

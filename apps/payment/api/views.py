@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from apps.concert.catalog import forget_seat_map
 from apps.http.auth import user_id_of
+from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
 from apps.payment.idempotency import idempotent
 from apps.queue.permissions import check_access_token
@@ -23,6 +24,8 @@ class PaymentsView(APIView):
     """The access token is checked inside the idempotent part: a retry of a payment that
     already succeeded (and so gave the waiting-room slot back) still gets its stored
     answer instead of 403."""
+
+    authentication_classes = [CachedBearerAuthentication]
 
     class InputSerializer(serializers.Serializer[Any]):
         reservation_id = serializers.IntegerField(min_value=1)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from adapters.reservation.orm import reservation_from_record
 from apps.concert.catalog import forget_seat_map
 from apps.http.auth import user_id_of
+from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
 from apps.http.pagination import keyset_page, page_request, paginated
 from apps.queue.permissions import HasAccessToken
@@ -63,6 +64,7 @@ class HoldInput(serializers.Serializer[Any]):
 
 
 class ReservationsView(APIView):
+    authentication_classes = [CachedBearerAuthentication]
     permission_classes = [HasAccessToken]
 
     def access_schedule_id(self, request: Request) -> int:
@@ -84,6 +86,8 @@ class ReservationsView(APIView):
 
 
 class ReservationDetailView(APIView):
+    authentication_classes = [CachedBearerAuthentication]
+
     class CancelOutput(ReservationSerializer):
         refund = serializers.IntegerField(help_text="points refunded (0 for a released hold)")
 
@@ -107,6 +111,8 @@ class ReservationDetailView(APIView):
 
 
 class MyReservationsView(APIView):
+    authentication_classes = [CachedBearerAuthentication]
+
     class OutputSerializer(serializers.Serializer[Any]):
         results = ReservationSerializer(many=True)
         next = serializers.URLField(allow_null=True)

@@ -15,20 +15,20 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from adapters.concert.orm import insert_seats
 from adapters.payment.orm import OrmPaymentStore
 from adapters.reservation.orm import OrmHoldStore
+from adapters.user.orm import create_funded_fans
 from apps.concert.catalog import forget_catalog
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.ops.progress import ProgressBar
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from domain.concert.model import SectionPlan, lay_out_seats
 from domain.errors import DomainError
-from domain.user.model import LedgerKind
 
 FAN_PREFIX = "fan"
 FAN_PASSWORD = "fan-pass-1234"
@@ -215,10 +215,8 @@ class Command(BaseCommand):
             self.stdout.write(f"\n{len(fans)} fans could buy only {len(fans) * per_fan} seats")
 
     def _seed_fans(self, count: int, points: int) -> list[int]:
-        """Fans share one password hash: hashing each would cost ~0.3 s per fan."""
         if count <= 0:
             return []
-        User = get_user_model()
         password = make_password(FAN_PASSWORD)
         bar = ProgressBar("fans", count)
         width = max(4, len(str(count)))
@@ -227,24 +225,7 @@ class Command(BaseCommand):
             names = [
                 f"{FAN_PREFIX}{n:0{width}d}" for n in range(start + 1, min(count, start + 2000) + 1)
             ]
-            with transaction.atomic():
-                User.objects.bulk_create(User(username=n, password=password) for n in names)
-                batch = list(User.objects.filter(username__in=names).values_list("id", flat=True))
-                WalletRecord.objects.bulk_create(
-                    WalletRecord(user_id=uid, balance=points) for uid in batch
-                )
-                if points:
-                    LedgerEntryRecord.objects.bulk_create(
-                        LedgerEntryRecord(
-                            user_id=uid,
-                            kind=LedgerKind.CHARGE.value,
-                            amount=points,
-                            balance_after=points,
-                            reference="demo seed",
-                        )
-                        for uid in batch
-                    )
-            ids.extend(batch)
+            ids.extend(create_funded_fans(usernames=names, password_hash=password, points=points))
             bar.advance(len(names))
         return ids
 

@@ -1,0 +1,216 @@
+"""Shared by the bench commands: the production-mode server, k6 runs and the report."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+import redis  # noqa: E402
+
+from adapters.queue.redis import RedisWaitingRoom  # noqa: E402
+from apps.concert.models import ConcertRecord, ScheduleRecord  # noqa: E402
+from domain.queue.model import QueueSettings  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+REPORTS = ROOT / "reports"
+RUN = ROOT / ".run"
+SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEF"
+BENCH_REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6391"))
+PORT = int(os.environ.get("BENCH_PORT", "8077"))
+BASE_URL = f"http://127.0.0.1:{PORT}"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def start_redis() -> subprocess.Popen[bytes]:
+    (RUN / "bench-redis").mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(BENCH_REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(RUN / "bench-redis"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=BENCH_REDIS_PORT)
+    for _ in range(50):
+        try:
+            client.ping()
+            return process
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit("bench Redis did not start")
+
+
+def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": SECRET,
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "BENCH_MODE": "1",
+        "QUEUE_REDIS_URL": f"redis://127.0.0.1:{BENCH_REDIS_PORT}/0",
+        "QUEUE_ENTRY_RATE_PER_IP": "0",  # every virtual fan comes from 127.0.0.1
+        "QUEUE_ENTRY_RATE_PER_USER": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            str(VENV_BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "config.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{BASE_URL}/healthz", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the API did not start")
+
+
+def make_schedule(
+    room: RedisWaitingRoom, *, name: str, max_active: int, rate: int, paused: bool
+) -> int:
+    now = datetime.now(UTC)
+    concert = ConcertRecord.objects.create(title=name, artist="Bench", venue="Loopback")
+    schedule = ScheduleRecord.objects.create(
+        concert=concert,
+        starts_at=now + timedelta(days=2),
+        sale_opens_at=now - timedelta(hours=1),
+        sale_closes_at=now + timedelta(days=1),
+        max_active=max_active,
+        admit_per_second=rate,
+        abandon_after_seconds=3600,
+    )
+    room.store_settings(
+        QueueSettings(
+            schedule_id=schedule.id,
+            opens_at=schedule.sale_opens_at,
+            closes_at=schedule.sale_closes_at,
+            max_active=max_active,
+            admit_per_second=rate,
+            abandon_after_seconds=3600,
+            active_ttl_seconds=300,
+        ),
+        now_ms=int(time.time() * 1000),
+    )
+    room.set_paused(schedule_id=schedule.id, paused=paused)
+    return schedule.id
+
+
+def k6(script: str, summary: str, **env: object) -> dict[str, Any]:
+    path = REPORTS / summary
+    command = [str(VENV_BIN / "k6"), "run", "--quiet", f"k6/{script}"]
+    full_env = {
+        **os.environ,
+        "BASE_URL": BASE_URL,
+        "SECRET_KEY": SECRET,
+        "SUMMARY": str(path),
+        **{k: str(v) for k, v in env.items()},
+    }
+    log(f"k6 {script} {' '.join(f'{k}={v}' for k, v in env.items())}")
+    subprocess.run(command, cwd=ROOT, env=full_env, check=False, stdout=subprocess.DEVNULL)
+    return json.loads(path.read_text())
+
+
+def figures(summary: dict[str, Any]) -> dict[str, float]:
+    metrics = summary["metrics"]
+    duration = metrics["http_req_duration"]["values"]
+    dropped = metrics.get("dropped_iterations", {}).get("values", {}).get("count", 0)
+    return {
+        "rps": metrics["http_reqs"]["values"]["rate"],
+        "count": metrics["http_reqs"]["values"]["count"],
+        "dropped": dropped,
+        "p50": duration["med"],
+        "p95": duration["p(95)"],
+        "p99": duration["p(99)"],
+        "errors": metrics["http_req_failed"]["values"]["rate"],
+    }
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    redis_version = redis.Redis(port=BENCH_REDIS_PORT).info("server")["redis_version"]
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{memory_kb / 1024 / 1024:.0f} GiB",
+        "python": platform.python_version(),
+        "redis": redis_version,
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def ms(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+PERFORMANCE_HEADER = (
+    "# Performance\n\nEvery number here was measured by the command named with it.\n"
+)
+
+
+def replace_section(path: Path, start: str, end: str, section: str) -> None:
+    """Rewrites one generated section of a report, keeping the rest of the file."""
+    text = path.read_text() if path.exists() else PERFORMANCE_HEADER
+    if start in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
