@@ -49,6 +49,33 @@ def free_seats_of(record: ReservationRecord, *, status: SeatStatus) -> int:
     ).update(status=SeatStatus.AVAILABLE.value, reservation_id=None, held_until=None)
 
 
+def end_hold(
+    record: ReservationRecord,
+    status: ReservationStatus,
+    *,
+    now: datetime,
+    event: str,
+    extra: dict[str, object] | None = None,
+) -> None:
+    """Frees a hold's seats, gives it its final status and records the event. Inside the
+    transaction that locked the reservation."""
+    free_seats_of(record, status=SeatStatus.HELD)
+    record.status = status.value
+    record.updated_at = now
+    record.save(update_fields=["status", "updated_at"])
+    record_event(
+        event_type=event,
+        aggregate_id=record.id,
+        schedule_id=record.schedule_id,
+        payload={
+            "reservation_id": record.id,
+            "schedule_id": record.schedule_id,
+            "seat_ids": record.seat_ids,
+            **(extra or {}),
+        },
+    )
+
+
 class OrmHoldStore:
     @retry_lock_conflicts()
     def hold(
@@ -150,20 +177,12 @@ class OrmHoldStore:
                 raise ReservationNotFound(f"there is no reservation {reservation_id}")
             if record.status != ReservationStatus.HELD.value or record.expires_at <= now:
                 raise NotCancellable("only a live hold can be released this way")
-            free_seats_of(record, status=SeatStatus.HELD)
-            record.status = ReservationStatus.CANCELLED.value
-            record.updated_at = now
-            record.save(update_fields=["status", "updated_at"])
-            record_event(
-                event_type="reservation.cancelled",
-                aggregate_id=record.id,
-                schedule_id=record.schedule_id,
-                payload={
-                    "reservation_id": record.id,
-                    "schedule_id": record.schedule_id,
-                    "seat_ids": record.seat_ids,
-                    "refunded": 0,
-                },
+            end_hold(
+                record,
+                ReservationStatus.CANCELLED,
+                now=now,
+                event="reservation.cancelled",
+                extra={"refunded": 0},
             )
         return reservation_from_record(record)
 
@@ -175,20 +194,7 @@ class OrmHoldStore:
                 .order_by("id")[:batch]
             )
             for record in records:
-                free_seats_of(record, status=SeatStatus.HELD)
-                record.status = ReservationStatus.EXPIRED.value
-                record.updated_at = now
-                record.save(update_fields=["status", "updated_at"])
-                record_event(
-                    event_type="reservation.expired",
-                    aggregate_id=record.id,
-                    schedule_id=record.schedule_id,
-                    payload={
-                        "reservation_id": record.id,
-                        "schedule_id": record.schedule_id,
-                        "seat_ids": record.seat_ids,
-                    },
-                )
+                end_hold(record, ReservationStatus.EXPIRED, now=now, event="reservation.expired")
         return [reservation_from_record(r) for r in records]
 
     def get(self, *, reservation_id: int, user_id: int) -> Reservation:

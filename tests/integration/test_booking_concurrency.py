@@ -124,20 +124,22 @@ def pay_in_threads(buyer: AdmittedFan, reservation_id: int, keys: list[str]) -> 
     return in_threads(len(keys), one)
 
 
-def test_fifty_payments_with_one_key_pay_once(
+@pytest.fixture
+def held(
     make_schedule: Callable[..., ScheduleRecord], admit: Callable[..., AdmittedFan]
-) -> None:
+) -> tuple[AdmittedFan, int]:
+    """A fan with 10,000 points holding one seat: (the fan, the reservation id)."""
     schedule = make_schedule(seats=2)
     buyer = admit(schedule, points=10_000)
-    reservation = (
-        buyer.client()
-        .post(
-            "/api/v1/reservations",
-            {"schedule_id": schedule.id, "seat_ids": [schedule.seats.first().id]},
-            format="json",
-        )
-        .json()["id"]
+    seat = schedule.seats.order_by("id").values_list("id", flat=True)[0]
+    response = buyer.client().post(
+        "/api/v1/reservations", {"schedule_id": schedule.id, "seat_ids": [seat]}, format="json"
     )
+    return buyer, int(response.json()["id"])
+
+
+def test_fifty_payments_with_one_key_pay_once(held: tuple[AdmittedFan, int]) -> None:
+    buyer, reservation = held
 
     responses = pay_in_threads(buyer, reservation, ["same-key"] * 50)
     statuses = Counter(r.status_code for r in responses)
@@ -152,20 +154,8 @@ def test_fifty_payments_with_one_key_pay_once(
     assert WalletRecord.objects.get(user_id=buyer.fan.id).balance == 9000
 
 
-def test_fifty_payments_with_different_keys_pay_once(
-    make_schedule: Callable[..., ScheduleRecord], admit: Callable[..., AdmittedFan]
-) -> None:
-    schedule = make_schedule(seats=2)
-    buyer = admit(schedule, points=10_000)
-    reservation = (
-        buyer.client()
-        .post(
-            "/api/v1/reservations",
-            {"schedule_id": schedule.id, "seat_ids": [schedule.seats.first().id]},
-            format="json",
-        )
-        .json()["id"]
-    )
+def test_fifty_payments_with_different_keys_pay_once(held: tuple[AdmittedFan, int]) -> None:
+    buyer, reservation = held
 
     responses = pay_in_threads(buyer, reservation, [f"key-{i}" for i in range(50)])
     codes = Counter(r.status_code if r.status_code == 201 else r.json()["code"] for r in responses)
