@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.reservation.models import ReservationRecord
+from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord
 from tests.conftest import Fan
 
@@ -115,3 +117,32 @@ def test_operators_see_the_live_queue_and_can_pause_it(
     )
     page = staff.get(f"/admin/concert/schedulerecord/{schedule.id}/change/")
     assert b"PAUSED" in page.content
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "reservation/reservationrecord",
+        "payment/paymentrecord",
+        "payment/idempotencykeyrecord",
+        "events/outboxeventrecord",
+    ],
+)
+def test_booking_pages_render(staff: Client, page: str) -> None:
+    assert staff.get(f"/admin/{page}/").status_code == 200
+
+
+def test_operators_can_release_a_stuck_hold(
+    staff: Client, fan: Fan, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    schedule = make_schedule(seats=2)
+    seat = schedule.seats.order_by("id").first()
+    assert seat is not None
+    held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=[seat.id])
+    staff.post(
+        "/admin/reservation/reservationrecord/",
+        {"action": "release_hold", "_selected_action": [held.id]},
+    )
+    assert ReservationRecord.objects.get(id=held.id).status == "cancelled"
+    assert SeatRecord.objects.get(id=seat.id).status == "available"
+    assert staff.get(f"/admin/reservation/reservationrecord/{held.id}/change/").status_code == 200
