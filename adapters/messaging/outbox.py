@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection
@@ -11,8 +12,11 @@ from adapters.db_time import to_db
 
 INSERT_EVENT = (
     "INSERT INTO outbox_event (event_id, event_type, version, aggregate_id, partition_key, "
-    "payload, occurred_at) VALUES (%s, %s, 1, %s, %s, %s, %s)"
+    "correlation_id, payload, occurred_at) VALUES (%s, %s, 1, %s, %s, %s, %s, %s)"
 )
+
+# The request (or job) that caused the events: set by apps.ops.correlation for each request.
+correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
 
 
 def record_event(
@@ -31,6 +35,7 @@ def record_event(
                 event_type,
                 str(aggregate_id),
                 str(schedule_id),
+                correlation_id.get(),
                 json.dumps(payload, default=str),
                 to_db(timezone.now()),
             ],

@@ -12,6 +12,17 @@ logger = logging.getLogger(__name__)
 
 
 class QueueCollector(Collector):
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        # Registering a collector without describe() would run collect() at start-up.
+        names = (
+            "queue_waiting",
+            "queue_active",
+            "queue_admitted_per_second",
+            "queue_admitted_total",
+            "queue_abandoned_total",
+        )
+        return (GaugeMetricFamily(name, name, labels=["schedule"]) for name in names)
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from apps.queue.wiring import clock, waiting_room
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.ops.metrics.RequestMetricsMiddleware",
+    "apps.ops.correlation.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,6 +113,11 @@ SEAT_MAP_CACHE_SECONDS = env_int("SEAT_MAP_CACHE_SECONDS", 5)
 
 # --- kafka-protocol broker ------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{KAFKA_PORT}")
+
+# Topic names are the event types; a prefix keeps several environments on one cluster apart.
+KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", "")
+KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 6)
+OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 500)
 
 # --- celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis://127.0.0.1:{REDIS_PORT}/1")

@@ -1,0 +1,28 @@
+"""Every request gets a correlation id (the client's X-Request-ID, or a new one), echoed in
+the response and written on every event the request causes."""
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from adapters.messaging.outbox import correlation_id
+
+ACCEPTED = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class CorrelationIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
+        value = given if ACCEPTED.match(given) else uuid.uuid4().hex
+        token = correlation_id.set(value)
+        try:
+            response = self.get_response(request)
+        finally:
+            correlation_id.reset(token)
+        response["X-Request-ID"] = value
+        return response
