@@ -1,8 +1,10 @@
 from django.urls import path
 
 from apps.concert.api import views
+from apps.concert.api.ranking import RankingView
 
 urlpatterns = [
+    path("concerts/ranking", RankingView.as_view(), name="concert-ranking"),
     path("concerts", views.ConcertListView.as_view(), name="concert-list"),
     path("concerts/<int:concert_id>", views.ConcertDetailView.as_view(), name="concert-detail"),
     path(

@@ -1,0 +1,53 @@
+"""The concert ranking in Redis: tickets sold per concert (a sorted set), and how long each
+sold-out show took to sell out. Counting is idempotent per event id."""
+
+from hashlib import sha1
+from pathlib import Path
+from typing import Any
+
+import redis.exceptions
+
+TICKETS_KEY = "ranking:tickets"
+SOLD_OUT_KEY = "ranking:sold_out_seconds"  # hash: concert id -> fastest sell-out, seconds
+MARKER_TTL_SECONDS = 7 * 24 * 3600
+SCRIPT = (Path(__file__).parent / "lua" / "count_sale.lua").read_text()
+SHA = sha1(SCRIPT.encode()).hexdigest()
+
+
+class RedisRanking:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def count_sale(self, *, event_id: str, concert_id: int, tickets: int) -> bool:
+        """Adds the tickets once, however often the same event arrives."""
+        command = (
+            "EVALSHA",
+            SHA,
+            2,
+            f"ranking:seen:{event_id}",
+            TICKETS_KEY,
+            concert_id,
+            tickets,
+            MARKER_TTL_SECONDS,
+        )
+        try:
+            return bool(self.client.execute_command(*command))
+        except redis.exceptions.NoScriptError:
+            self.client.script_load(SCRIPT)
+            return bool(self.client.execute_command(*command))
+
+    def record_sold_out(self, *, concert_id: int, seconds: float) -> None:
+        """Keeps the fastest sell-out of the concert's shows."""
+        current = self.client.hget(SOLD_OUT_KEY, concert_id)
+        if current is None or float(current) > seconds:
+            self.client.hset(SOLD_OUT_KEY, concert_id, f"{seconds:.3f}")
+
+    def top(self, limit: int) -> list[tuple[int, int, float | None]]:
+        """(concert id, tickets sold, seconds to sell out or None), best first."""
+        rows = self.client.zrevrange(TICKETS_KEY, 0, limit - 1, withscores=True)
+        ids = [int(member) for member, _ in rows]
+        sold_out = self.client.hmget(SOLD_OUT_KEY, ids) if ids else []
+        return [
+            (concert, int(score), float(seconds) if seconds is not None else None)
+            for (concert, (_, score), seconds) in zip(ids, rows, sold_out, strict=True)
+        ]

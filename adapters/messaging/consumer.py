@@ -1,0 +1,80 @@
+"""Consuming domain events: each message becomes a Celery task, and the offset is committed
+only after the task is in the Celery broker (durable), so a crash re-delivers rather than
+loses. Messages that are not events go straight to the dead letters."""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer
+
+from adapters.messaging.dead_letters import send_to_dead_letters
+
+logger = logging.getLogger(__name__)
+
+REQUIRED = ("event_id", "type", "version", "occurred_at", "payload")
+
+
+def parse_envelope(value: bytes | None) -> dict[str, Any]:
+    envelope = json.loads(value or b"")
+    if not isinstance(envelope, dict) or any(field not in envelope for field in REQUIRED):
+        raise ValueError("not an event envelope")
+    return envelope
+
+
+@dataclass
+class EventConsumer:
+    bootstrap: str
+    group: str
+    topics: list[str]
+    dispatch: Callable[[str, dict[str, Any]], None]
+
+    def _consumer(self) -> Consumer:
+        return Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"ticketing.{self.group}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                # A short rebalance timeout keeps a group's first join quick.
+                "max.poll.interval.ms": 30000,
+                "session.timeout.ms": 10000,
+                "log_level": 3,
+            }
+        )
+
+    def run(self, *, max_messages: int | None = None, stop_after_idle: float | None = None) -> int:
+        consumer = self._consumer()
+        consumer.subscribe(self.topics)
+        handled, idle_since = 0, time.monotonic()
+        try:
+            while max_messages is None or handled < max_messages:
+                messages = consumer.consume(num_messages=100, timeout=0.5)
+                real = [m for m in messages if m.error() is None]
+                for message in real:
+                    topic = str(message.topic())
+                    try:
+                        envelope = parse_envelope(message.value())
+                    except ValueError as exc:  # json errors are ValueErrors too
+                        logger.warning("poison message on %s: %s", message.topic(), exc)
+                        send_to_dead_letters(
+                            bootstrap=self.bootstrap,
+                            topic=topic,
+                            value=message.value() or b"",
+                            error=str(exc),
+                            key=message.key(),
+                        )
+                    else:
+                        self.dispatch(topic, envelope)
+                    handled += 1
+                if real:
+                    consumer.commit(asynchronous=False)
+                    idle_since = time.monotonic()
+                elif stop_after_idle and time.monotonic() - idle_since > stop_after_idle:
+                    break
+        finally:
+            consumer.close()
+        return handled

@@ -1,0 +1,82 @@
+"""What each module does when an event arrives. Every handler is idempotent: the same
+event delivered twice has one effect."""
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from adapters.concert.ranking import RedisRanking
+from adapters.queue.connection import queue_redis
+from apps.concert.catalog import forget_catalog, forget_seat_map
+from apps.concert.models import ScheduleRecord, SeatRecord
+from domain.concert.model import SeatStatus
+
+Envelope = dict[str, Any]
+Handler = Callable[[Envelope], None]
+
+
+@cache
+def ranking() -> RedisRanking:
+    return RedisRanking(queue_redis())
+
+
+def _schedule(envelope: Envelope) -> Any:
+    schedule = (
+        ScheduleRecord.objects.filter(id=envelope["payload"]["schedule_id"])
+        .values("id", "concert_id", "sale_opens_at")
+        .first()
+    )
+    if schedule is None:
+        raise LookupError(f"event {envelope['event_id']}: unknown schedule")
+    return schedule
+
+
+def count_sale_in_ranking(envelope: Envelope) -> None:
+    """payment.succeeded: tickets sold per concert; the time to sell out once sold out."""
+    schedule = _schedule(envelope)
+    tickets = len(envelope["payload"]["seat_ids"])
+    ranking().count_sale(
+        event_id=envelope["event_id"], concert_id=schedule["concert_id"], tickets=tickets
+    )
+    left = (
+        SeatRecord.objects.filter(schedule_id=schedule["id"])
+        .exclude(status=SeatStatus.SOLD.value)
+        .exists()
+    )
+    if not left:
+        sold_out_at = datetime.fromisoformat(envelope["occurred_at"])
+        seconds = (sold_out_at - schedule["sale_opens_at"]).total_seconds()
+        ranking().record_sold_out(concert_id=schedule["concert_id"], seconds=max(0.0, seconds))
+
+
+def uncount_refund_in_ranking(envelope: Envelope) -> None:
+    """payment.refunded: the tickets come off the concert's count, once."""
+    schedule = _schedule(envelope)
+    ranking().count_sale(
+        event_id=envelope["event_id"],
+        concert_id=schedule["concert_id"],
+        tickets=-len(envelope["payload"]["seat_ids"]),
+    )
+
+
+def refresh_seat_map(envelope: Envelope) -> None:
+    """Any change of seats: the cached seat map and availability are dropped."""
+    forget_seat_map(int(envelope["payload"]["schedule_id"]))
+    forget_catalog()
+
+
+# Consumer groups, one per reacting module, and what each does with each event type.
+HANDLERS: dict[str, dict[str, list[Handler]]] = {
+    "concert": {
+        "payment.succeeded": [count_sale_in_ranking, refresh_seat_map],
+        "payment.refunded": [uncount_refund_in_ranking],
+        "reservation.held": [refresh_seat_map],
+        "reservation.expired": [refresh_seat_map],
+        "reservation.cancelled": [refresh_seat_map],
+    },
+}
+
+
+def handlers_for(group: str, event_type: str) -> list[Handler]:
+    return HANDLERS.get(group, {}).get(event_type, [])

@@ -1,0 +1,45 @@
+"""Turn domain events into Celery tasks: `manage.py consume_events [--group concert]`.
+
+Scale by running more consumers of a group (up to the topics' partition count) and more
+Celery workers."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from adapters.messaging.consumer import EventConsumer
+from apps.events.handlers import HANDLERS
+from apps.events.tasks import handle_event
+
+
+class Command(BaseCommand):
+    help = "Consume domain events for one reacting module and hand them to Celery."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--group", default="concert", choices=sorted(HANDLERS))
+        parser.add_argument(
+            "--stop-after-idle",
+            type=float,
+            default=None,
+            help="seconds without messages before stopping (tests, backfills)",
+        )
+
+    def handle(self, *args: Any, group: str, **options: Any) -> None:
+        prefix = settings.KAFKA_TOPIC_PREFIX
+        topics = [f"{prefix}{event_type}" for event_type in HANDLERS[group]]
+        if not topics:
+            raise CommandError(f"group {group} reacts to no event")
+
+        def dispatch(topic: str, envelope: dict[str, Any]) -> None:
+            # Returns once the task is in the Celery broker: only then is the offset committed.
+            handle_event.apply_async(args=[group, topic, envelope])
+
+        consumer = EventConsumer(
+            bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
+            group=group,
+            topics=topics,
+            dispatch=dispatch,
+        )
+        handled = consumer.run(stop_after_idle=options["stop_after_idle"])
+        self.stdout.write(f"handled {handled} events")

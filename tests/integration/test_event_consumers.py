@@ -1,0 +1,151 @@
+"""From a sale to its effects: relay → broker → consumer → handlers, on the real broker,
+MariaDB and Redis. Celery runs the tasks in this process (task.apply), so the test sees
+their effects; the worker's own delivery guarantees are Celery's."""
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from adapters.messaging.consumer import EventConsumer
+from adapters.queue.connection import queue_redis
+from apps.concert import catalog
+from apps.concert.models import ScheduleRecord
+from apps.events.handlers import HANDLERS, ranking
+from apps.events.tasks import handle_event
+from apps.reservation.wiring import hold_seats, pay_for_reservation
+from tests.conftest import Fan, fund
+from tests.integration.test_outbox_relay import prefix, relay  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
+
+
+@pytest.fixture(autouse=True)
+def _empty_ranking() -> None:
+    queue_redis.cache_clear()
+    ranking.cache_clear()
+    ranking().client.delete("ranking:tickets", "ranking:sold_out_seconds")
+
+
+def consumer(prefix: str, seen: list[tuple[str, dict[str, Any]]]) -> EventConsumer:  # noqa: F811
+    def dispatch(topic: str, envelope: dict[str, Any]) -> None:
+        seen.append((topic, envelope))
+        handle_event.apply(args=["concert", topic, envelope])
+
+    return EventConsumer(
+        bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
+        group=f"test-{uuid.uuid4().hex[:6]}",
+        topics=[f"{prefix}{t}" for t in HANDLERS["concert"]],
+        dispatch=dispatch,
+    )
+
+
+def first_message(topic: str, timeout: float = 30) -> Any:
+    reader = Consumer(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "group.id": f"read-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "max.poll.interval.ms": 10000,
+            "session.timeout.ms": 6000,
+        }
+    )
+    reader.subscribe([topic])
+    deadline, message = time.monotonic() + timeout, None
+    try:
+        while message is None and time.monotonic() < deadline:
+            candidate = reader.poll(0.5)
+            if candidate is not None and not candidate.error():
+                message = candidate
+    finally:
+        reader.close()
+    return message
+
+
+def test_a_sell_out_reaches_the_ranking_once(
+    prefix: str,  # noqa: F811
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+) -> None:
+    schedule = make_schedule(seats=4)
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    for pair in (seats[:2], seats[2:]):
+        fan = make_fan()
+        fund(fan.id, 10_000)
+        held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=pair)
+        pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    catalog.seat_map_json(schedule.id)  # cached now; the events must clear it
+    assert relay(prefix).run(stop_after_idle=0.3) == 4
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+    consumer(prefix, seen).run(max_messages=4)
+    assert (
+        sorted(e["type"] for _, e in seen) == ["payment.succeeded"] * 2 + ["reservation.held"] * 2
+    )
+    [(concert, tickets, sold_out)] = ranking().top(10)
+    assert (concert, tickets) == (schedule.concert_id, 4)
+    assert sold_out is not None and sold_out >= 0
+
+    # The same events delivered again change nothing.
+    for topic, envelope in seen:
+        handle_event.apply(args=["concert", topic, envelope])
+    assert ranking().top(10)[0][1] == 4
+
+    body = APIClient().get("/api/v1/concerts/ranking?limit=5").json()
+    assert body["results"][0]["concert_id"] == schedule.concert_id
+    assert body["results"][0]["tickets_sold"] == 4
+    assert b'"status":"sold"' in catalog.seat_map_json(schedule.id)
+
+
+def test_a_poison_message_goes_to_the_dead_letters_and_the_consumer_goes_on(
+    prefix: str,  # noqa: F811
+) -> None:
+    topic = f"{prefix}reservation.held"
+    producer = Producer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
+    producer.produce(topic, key=b"1", value=b"{not an event")
+    good = {
+        "event_id": str(uuid.uuid4()),
+        "type": "reservation.held",
+        "version": 1,
+        "occurred_at": "2026-11-22T00:00:00+00:00",
+        "aggregate_id": "1",
+        "correlation_id": "",
+        "payload": {"schedule_id": 1},
+    }
+    producer.produce(topic, key=b"1", value=json.dumps(good).encode())
+    producer.flush(10)
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+    assert consumer(prefix, seen).run(max_messages=2) == 2
+    assert [e["event_id"] for _, e in seen] == [good["event_id"]]
+
+    message = first_message(f"{topic}.dlq")
+    assert message is not None and message.value() == b"{not an event"
+    assert dict(message.headers())["error"]
+
+
+def test_an_event_that_keeps_failing_ends_in_the_dead_letters(
+    prefix: str,  # noqa: F811
+) -> None:
+    broken = {
+        "event_id": str(uuid.uuid4()),
+        "type": "payment.succeeded",
+        "version": 1,
+        "occurred_at": "2026-11-22T00:00:00+00:00",
+        "aggregate_id": "1",
+        "correlation_id": "",
+        "payload": {"schedule_id": 987654321, "seat_ids": [1]},
+    }
+    topic = f"{prefix}payment.succeeded"
+    result = handle_event.apply(args=["concert", topic, broken])
+    assert result.successful()  # retried, then parked in the DLQ; the consumer is not blocked
+    message = first_message(f"{topic}.dlq")
+    assert message is not None
+    assert json.loads(message.value())["event_id"] == broken["event_id"]
+    assert b"unknown schedule" in dict(message.headers())["error"]
