@@ -6,11 +6,13 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
 from django.conf import settings
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from adapters.messaging.consumer import EventConsumer
@@ -128,6 +130,16 @@ def test_a_poison_message_goes_to_the_dead_letters_and_the_consumer_goes_on(
     message = first_message(f"{topic}.dlq")
     assert message is not None and message.value() == b"{not an event"
     assert dict(message.headers())["error"]
+
+    listed = StringIO()
+    call_command("dlq", "list", "reservation.held", stdout=listed)
+    assert "{not an event" in listed.getvalue() and "1 dead letters" in listed.getvalue()
+    replayed = StringIO()
+    call_command("dlq", "replay", "reservation.held", stdout=replayed)
+    assert "replayed 1 dead letters" in replayed.getvalue()
+    again = StringIO()
+    call_command("dlq", "replay", "reservation.held", stdout=again)
+    assert "replayed 0 dead letters" in again.getvalue()  # it remembers how far it got
 
 
 def test_an_event_that_keeps_failing_ends_in_the_dead_letters(
