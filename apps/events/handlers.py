@@ -1,17 +1,22 @@
 """What each module does when an event arrives. Every handler is idempotent: the same
 event delivered twice has one effect."""
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any
 
+from django.conf import settings
+
 from adapters.concert.ranking import RedisRanking
+from adapters.messaging.data_platform import DataPlatformExporter
 from adapters.queue.connection import queue_redis
 from apps.concert.catalog import forget_catalog, forget_seat_map
 from apps.concert.models import ScheduleRecord, SeatRecord
 from domain.concert.model import SeatStatus
 
+logger = logging.getLogger(__name__)
 Envelope = dict[str, Any]
 Handler = Callable[[Envelope], None]
 
@@ -66,6 +71,19 @@ def refresh_seat_map(envelope: Envelope) -> None:
     forget_catalog()
 
 
+def export_to_data_platform(envelope: Envelope) -> None:
+    """payment.succeeded: a signed POST to DATA_PLATFORM_URL. With no URL configured the
+    export is switched off, on purpose (local development)."""
+    if not settings.DATA_PLATFORM_URL:
+        logger.debug("data platform export is off; event %s not sent", envelope["event_id"])
+        return
+    DataPlatformExporter(
+        url=settings.DATA_PLATFORM_URL,
+        secret=settings.DATA_PLATFORM_SECRET.encode(),
+        timeout_seconds=settings.DATA_PLATFORM_TIMEOUT_SECONDS,
+    ).send(envelope)
+
+
 # Consumer groups, one per reacting module, and what each does with each event type.
 HANDLERS: dict[str, dict[str, list[Handler]]] = {
     "concert": {
@@ -74,6 +92,9 @@ HANDLERS: dict[str, dict[str, list[Handler]]] = {
         "reservation.held": [refresh_seat_map],
         "reservation.expired": [refresh_seat_map],
         "reservation.cancelled": [refresh_seat_map],
+    },
+    "export": {
+        "payment.succeeded": [export_to_data_platform],
     },
 }
 

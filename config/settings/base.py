@@ -118,6 +118,10 @@ KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{KAFKA_
 KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", "")
 KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 6)
 OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 500)
+# Sales are exported to the data platform when a URL is set (signed with the secret).
+DATA_PLATFORM_URL = env_str("DATA_PLATFORM_URL", "")
+DATA_PLATFORM_SECRET = env_str("DATA_PLATFORM_SECRET", "")
+DATA_PLATFORM_TIMEOUT_SECONDS = float(env_str("DATA_PLATFORM_TIMEOUT_SECONDS", "5"))
 
 # --- celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"redis://127.0.0.1:{REDIS_PORT}/1")

@@ -1,0 +1,97 @@
+"""The export of sales to the data platform, against a real HTTP server started here."""
+
+import hashlib
+import hmac
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from apps.events.tasks import handle_event
+from tests.integration.test_event_consumers import first_message
+
+SECRET = "shared-secret-for-tests"
+
+
+class Platform:
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = []
+
+    def answer(self) -> int:
+        return self.answers.pop(0) if self.answers else 200
+
+
+@pytest.fixture
+def platform() -> Iterator[tuple[Platform, str]]:
+    state = Platform()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.calls.append((dict(self.headers), body))
+            self.send_response(state.answer())
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/events"
+    with override_settings(
+        DATA_PLATFORM_URL=url, DATA_PLATFORM_SECRET=SECRET, DATA_PLATFORM_TIMEOUT_SECONDS=2
+    ):
+        yield state, url
+    server.shutdown()
+
+
+def sale() -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": "payment.succeeded",
+        "version": 1,
+        "occurred_at": "2026-11-22T00:00:00+00:00",
+        "aggregate_id": "7",
+        "correlation_id": "req-1",
+        "payload": {"payment_id": 7, "schedule_id": 1, "seat_ids": [1, 2], "amount": 2000},
+    }
+
+
+def test_a_sale_is_posted_once_signed(platform: tuple[Platform, str]) -> None:
+    state, _ = platform
+    event = sale()
+    assert handle_event.apply(args=["export", "payment.succeeded", event]).successful()
+    [(headers, body)] = state.calls
+    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Signature"] == f"sha256={expected}"
+    assert headers["X-Event-Id"] == event["event_id"]
+    assert json.loads(body) == event
+
+
+def test_failures_are_retried_with_backoff_until_the_platform_answers(
+    platform: tuple[Platform, str],
+) -> None:
+    state, _ = platform
+    state.answers = [500, 503]
+    assert handle_event.apply(args=["export", "payment.succeeded", sale()]).successful()
+    assert len(state.calls) == 3  # two failures, then delivered
+
+
+@pytest.mark.broker
+def test_a_platform_that_keeps_failing_sends_the_event_to_the_dead_letters(
+    platform: tuple[Platform, str],
+) -> None:
+    state, _ = platform
+    state.answers = [500] * 10
+    topic = f"t{uuid.uuid4().hex[:8]}.payment.succeeded"
+    assert handle_event.apply(args=["export", topic, sale()]).successful()
+    assert len(state.calls) == 5  # bounded attempts
+    message = first_message(f"{topic}.dlq")
+    assert message is not None and b"500" in dict(message.headers())["error"]
