@@ -13,6 +13,7 @@ EVENT_TYPES = (
     "reservation.cancelled",
     "payment.succeeded",
     "payment.refunded",
+    "schedule.cancelled",
 )
 
 

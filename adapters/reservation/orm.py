@@ -197,6 +197,13 @@ class OrmHoldStore:
                 end_hold(record, ReservationStatus.EXPIRED, now=now, event="reservation.expired")
         return [reservation_from_record(r) for r in records]
 
+    def live_of_schedule(self, *, schedule_id: int, batch: int) -> list[Reservation]:
+        records = ReservationRecord.objects.filter(
+            schedule_id=schedule_id,
+            status__in=[ReservationStatus.HELD.value, ReservationStatus.CONFIRMED.value],
+        ).order_by("id")[:batch]
+        return [reservation_from_record(r) for r in records]
+
     def get(self, *, reservation_id: int, user_id: int) -> Reservation:
         record = ReservationRecord.objects.filter(id=reservation_id, user_id=user_id).first()
         if record is None:

@@ -8,9 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from adapters.concert.orm import insert_seats
+from apps.concert.cancellation import cancel_schedule
 from apps.concert.catalog import forget_catalog, forget_seat_map
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.queue.wiring import clock, waiting_room
+from apps.reservation.models import ReservationRecord
 from domain.concert.model import InvalidSeatLayout, SectionPlan, lay_out_seats
 from domain.queue.model import QueueUnavailable
 
@@ -86,8 +88,28 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
     list_filter = ("status", "starts_at")
     search_fields = ("concert__title", "concert__artist")
     list_select_related = ("concert",)
-    actions = ["generate_seats", "pause_admission", "resume_admission"]
-    readonly_fields = ("waiting_room",)
+    actions = ["generate_seats", "pause_admission", "resume_admission", "cancel_and_refund"]
+    readonly_fields = ("waiting_room", "refund_progress")
+
+    @admin.display(description="live reservations (refund saga progress)")
+    def refund_progress(self, schedule: ScheduleRecord) -> str:
+        if not schedule.pk:
+            return "-"
+        live = ReservationRecord.objects.filter(
+            schedule_id=schedule.pk, status__in=["held", "confirmed"]
+        ).count()
+        if schedule.status == "cancelled":
+            return f"{live} still to release or refund" if live else "all released and refunded"
+        return f"{live} held or paid"
+
+    @admin.action(description="Cancel the show and refund every purchase")
+    def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet[ScheduleRecord]) -> None:
+        started = [s.id for s in queryset if cancel_schedule(s.id)]
+        self.message_user(
+            request,
+            f"Cancelled {len(started)} schedule(s); refunds are on "
+            "their way (see 'live reservations').",
+        )
 
     @admin.display(description="waiting room (live)")
     def waiting_room(self, schedule: ScheduleRecord) -> str:

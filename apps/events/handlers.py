@@ -84,6 +84,19 @@ def export_to_data_platform(envelope: Envelope) -> None:
     ).send(envelope)
 
 
+def refund_everyone(envelope: Envelope) -> None:
+    """schedule.cancelled: the reservation module's step of the refund saga. Each refund
+    records reservation.cancelled and payment.refunded in its own transaction."""
+    from apps.reservation.wiring import cancel_schedule_reservations
+
+    count = cancel_schedule_reservations()(schedule_id=int(envelope["payload"]["schedule_id"]))
+    logger.info(
+        "schedule %s cancelled: %d reservations released or refunded",
+        envelope["payload"]["schedule_id"],
+        count,
+    )
+
+
 # Consumer groups, one per reacting module, and what each does with each event type.
 HANDLERS: dict[str, dict[str, list[Handler]]] = {
     "concert": {
@@ -92,6 +105,9 @@ HANDLERS: dict[str, dict[str, list[Handler]]] = {
         "reservation.held": [refresh_seat_map],
         "reservation.expired": [refresh_seat_map],
         "reservation.cancelled": [refresh_seat_map],
+    },
+    "reservation": {
+        "schedule.cancelled": [refund_everyone],
     },
     "export": {
         "payment.succeeded": [export_to_data_platform],

@@ -13,7 +13,12 @@ from adapters.reservation.redis import RedisSeatLocks
 from apps.queue.wiring import waiting_room
 from domain.payment.usecases import PayForReservation
 from domain.queue.model import QueueUnavailable
-from domain.reservation.usecases import CancelReservation, ExpireHolds, HoldSeats
+from domain.reservation.usecases import (
+    CancelReservation,
+    CancelScheduleReservations,
+    ExpireHolds,
+    HoldSeats,
+)
 
 
 class UtcClock:
@@ -46,6 +51,13 @@ def hold_seats() -> HoldSeats:
 @cache
 def cancel_reservation() -> CancelReservation:
     return CancelReservation(
+        store=OrmHoldStore(), refunds=OrmPaymentStore(), locks=seat_locks(), clock=UtcClock()
+    )
+
+
+@cache
+def cancel_schedule_reservations() -> CancelScheduleReservations:
+    return CancelScheduleReservations(
         store=OrmHoldStore(), refunds=OrmPaymentStore(), locks=seat_locks(), clock=UtcClock()
     )
 

@@ -42,6 +42,10 @@ class HoldStore(Protocol):
         """Marks up to `batch` holds past their expiry as expired (SKIP LOCKED)."""
         ...
 
+    def live_of_schedule(self, *, schedule_id: int, batch: int) -> list[Reservation]:
+        """Up to `batch` reservations of the schedule that are held or confirmed."""
+        ...
+
     def get(self, *, reservation_id: int, user_id: int) -> Reservation:
         """Raises ReservationNotFound, also for another fan's reservation."""
         ...

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.reservation.model import (
+    NotCancellable,
     Reservation,
     ReservationStatus,
     SeatsBusy,
-    SeatUnavailable,
     checked_seat_ids,
 )
 from domain.reservation.ports import Clock, HoldStore, SeatLocks
@@ -115,4 +115,54 @@ class ExpireHolds:
                 return expired
 
 
-__all__ = ["CancelReservation", "ExpireHolds", "HoldSeats", "SeatUnavailable"]
+@dataclass(frozen=True, kw_only=True)
+class CancelScheduleReservations:
+    """The reservation module's step of the refund saga for a cancelled schedule: every live
+    hold is released and every purchase refunded in full, through the same refund as a fan's
+    own cancellation, one reservation per transaction.
+
+    Resumable and idempotent: the work left is read from the database each batch, so a
+    crashed run picks up where it stopped and a second run finds nothing to do.
+    """
+
+    store: HoldStore
+    refunds: Refunds
+    locks: SeatLocks
+    clock: Clock
+    batch: int = 200
+
+    def __call__(self, *, schedule_id: int) -> int:
+        done = 0
+        while reservations := self.store.live_of_schedule(
+            schedule_id=schedule_id, batch=self.batch
+        ):
+            for reservation in reservations:
+                now = self.clock.now()
+                try:
+                    if reservation.status is ReservationStatus.CONFIRMED:
+                        self.refunds.refund(reservation_id=reservation.id, user_id=None, now=now)
+                    elif reservation.status_at(now) is ReservationStatus.EXPIRED:
+                        self.store.expire_due(now=now, batch=self.batch)
+                    else:
+                        self.store.release_hold(
+                            reservation_id=reservation.id, user_id=reservation.user_id, now=now
+                        )
+                except NotCancellable:
+                    # Changed meanwhile (it expired, or the fan cancelled it): skip it, as
+                    # long as it is no longer live, so that the next batch moves on.
+                    current = self.store.get(
+                        reservation_id=reservation.id, user_id=reservation.user_id
+                    )
+                    if current.status_at(self.clock.now()) in (
+                        ReservationStatus.HELD,
+                        ReservationStatus.CONFIRMED,
+                    ):
+                        raise
+                    continue
+                self.locks.release(
+                    schedule_id=schedule_id,
+                    seat_ids=reservation.seat_ids,
+                    owner=lock_owner(reservation.user_id),
+                )
+                done += 1
+        return done

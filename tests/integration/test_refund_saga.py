@@ -1,0 +1,99 @@
+"""Cancelling a schedule: every hold released, every purchase refunded exactly once."""
+
+import uuid
+from collections.abc import Callable
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.events.models import OutboxEventRecord
+from apps.events.tasks import handle_event
+from apps.payment.management.commands.reconcile import find_violations
+from apps.reservation.models import ReservationRecord
+from apps.reservation.wiring import hold_seats, pay_for_reservation
+from apps.user.models import LedgerEntryRecord, WalletRecord
+from tests.conftest import Fan, fund
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def saga_step(schedule_id: int) -> None:
+    """What the `reservation` consumer group does with the event."""
+    envelope = {
+        "event_id": str(uuid.uuid4()),
+        "type": "schedule.cancelled",
+        "version": 1,
+        "occurred_at": "2026-11-22T00:00:00+00:00",
+        "aggregate_id": str(schedule_id),
+        "correlation_id": "",
+        "payload": {"schedule_id": schedule_id},
+    }
+    assert handle_event.apply(args=["reservation", "schedule.cancelled", envelope]).successful()
+
+
+def test_cancelling_a_schedule_refunds_every_purchase_once(
+    make_schedule: Callable[..., ScheduleRecord], make_fan: Callable[..., Fan]
+) -> None:
+    schedule = make_schedule(seats=9)
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    buyers = []
+    for i in range(3):  # three purchases of two seats
+        fan = make_fan()
+        fund(fan.id, 10_000)
+        held = hold_seats()(
+            user_id=fan.id, schedule_id=schedule.id, seat_ids=seats[2 * i : 2 * i + 2]
+        )
+        pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+        buyers.append(fan)
+    holder = make_fan()
+    hold_seats()(user_id=holder.id, schedule_id=schedule.id, seat_ids=seats[6:8])
+
+    out = StringIO()
+    call_command("cancel_schedule", str(schedule.id), stdout=out)
+    assert "cancelled" in out.getvalue()
+    assert OutboxEventRecord.objects.filter(event_type="schedule.cancelled").count() == 1
+    saga_step(schedule.id)
+
+    assert not ReservationRecord.objects.filter(
+        schedule_id=schedule.id, status__in=["held", "confirmed"]
+    ).exists()
+    for fan in buyers:
+        assert WalletRecord.objects.get(user_id=fan.id).balance == 10_000
+        assert LedgerEntryRecord.objects.filter(user_id=fan.id, kind="refund").count() == 1
+    assert set(SeatRecord.objects.filter(schedule=schedule).values_list("status", flat=True)) == {
+        "available"
+    }
+    assert OutboxEventRecord.objects.filter(event_type="payment.refunded").count() == 3
+    assert find_violations() == []
+
+    # Running it again changes nothing: no second refund, no second event.
+    call_command("cancel_schedule", str(schedule.id), stdout=StringIO())
+    saga_step(schedule.id)
+    assert LedgerEntryRecord.objects.filter(kind="refund").count() == 3
+    assert OutboxEventRecord.objects.filter(event_type="schedule.cancelled").count() == 1
+
+
+def test_operators_cancel_from_the_admin_and_see_the_progress(
+    make_schedule: Callable[..., ScheduleRecord], fan: Fan
+) -> None:
+    schedule = make_schedule(seats=2)
+    hold_seats()(
+        user_id=fan.id, schedule_id=schedule.id, seat_ids=[schedule.seats.order_by("id").first().id]
+    )
+    staff = Client()
+    staff.force_login(
+        get_user_model().objects.create_superuser("ops", "o@example.com", "x-pass-12")
+    )
+    staff.post(
+        "/admin/concert/schedulerecord/",
+        {"action": "cancel_and_refund", "_selected_action": [schedule.id]},
+    )
+    page = staff.get(f"/admin/concert/schedulerecord/{schedule.id}/change/")
+    assert b"1 still to release or refund" in page.content
+    saga_step(schedule.id)
+    page = staff.get(f"/admin/concert/schedulerecord/{schedule.id}/change/")
+    assert b"all released and refunded" in page.content
