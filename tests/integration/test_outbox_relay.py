@@ -35,9 +35,13 @@ def prefix() -> Iterator[str]:
 
 
 def consume(prefix: str, count: int, timeout: float = 30) -> list[Any]:
+    return consume_from(settings.KAFKA_BOOTSTRAP_SERVERS, prefix, count, timeout)
+
+
+def consume_from(bootstrap: str, prefix: str, count: int, timeout: float = 30) -> list[Any]:
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "bootstrap.servers": bootstrap,
             "group.id": f"test-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
