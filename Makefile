@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test deps services check lint typecheck pytest migrate seed down bench-queue bench-booking
+.PHONY: run test deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events
 
 $(STAMP): pyproject.toml
 	scripts/services deps
@@ -29,7 +29,7 @@ run: deps
 	scripts/run
 
 # The bench commands have no .py suffix, so ruff would not find them by itself.
-PY_SCRIPTS := scripts/bench-queue scripts/bench-booking
+PY_SCRIPTS := scripts/bench-queue scripts/bench-booking scripts/bench-events
 
 lint: deps
 	$(VENV)/bin/ruff check . $(PY_SCRIPTS)
@@ -52,6 +52,10 @@ bench-queue: services
 # Holds and payments under load: k6/booking.js, then reconcile (~3 minutes).
 bench-booking: services
 	$(PY) scripts/bench-booking
+
+# Relay throughput and commit-to-handler lag (~1 minute).
+bench-events: services
+	$(PY) scripts/bench-events
 
 down:
 	scripts/services down

@@ -171,21 +171,24 @@ def figures(summary: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def machine() -> dict[str, str]:
+def machine_basics() -> dict[str, str]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
     memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    redis_version = redis.Redis(port=BENCH_REDIS_PORT).info("server")["redis_version"]
     return {
         "cores": str(os.cpu_count()),
         "cpu": cpu,
         "memory": f"{memory_kb / 1024 / 1024:.0f} GiB",
         "python": platform.python_version(),
-        "redis": redis_version,
     }
+
+
+def machine() -> dict[str, str]:
+    redis_version = redis.Redis(port=BENCH_REDIS_PORT).info("server")["redis_version"]
+    return {**machine_basics(), "redis": redis_version}
 
 
 def verdict(ok: bool) -> str:

@@ -42,6 +42,8 @@ class EventConsumer:
                 # A short rebalance timeout keeps a group's first join quick.
                 "max.poll.interval.ms": 30000,
                 "session.timeout.ms": 10000,
+                # The broker answers a fetch at once rather than waiting up to 500 ms for more.
+                "fetch.wait.max.ms": 20,
                 "log_level": 3,
             }
         )
@@ -52,7 +54,9 @@ class EventConsumer:
         handled, idle_since = 0, time.monotonic()
         try:
             while max_messages is None or handled < max_messages:
-                messages = consumer.consume(num_messages=100, timeout=0.5)
+                # A short wait: at a few hundred events a second, waiting to fill a batch
+                # would add most of the lag.
+                messages = consumer.consume(num_messages=100, timeout=0.05)
                 real = [m for m in messages if m.error() is None]
                 for message in real:
                     topic = str(message.topic())

@@ -150,4 +150,4 @@ class OutboxRelay:
                 continue
             if stop_after_idle is not None and time.monotonic() - idle_since > stop_after_idle:
                 return published
-            time.sleep(0.2)
+            time.sleep(0.05)  # an indexed look for new rows: cheap, keeps the lag low

@@ -12,7 +12,7 @@ from django.conf import settings
 from adapters.concert.ranking import RedisRanking
 from adapters.messaging.data_platform import DataPlatformExporter
 from adapters.queue.connection import queue_redis
-from apps.concert.catalog import forget_catalog, forget_seat_map
+from apps.concert.catalog import forget_seat_map
 from apps.concert.models import ScheduleRecord, SeatRecord
 from domain.concert.model import SeatStatus
 
@@ -66,9 +66,10 @@ def uncount_refund_in_ranking(envelope: Envelope) -> None:
 
 
 def refresh_seat_map(envelope: Envelope) -> None:
-    """Any change of seats: the cached seat map and availability are dropped."""
+    """Any change of seats: the schedule's cached seat map is dropped. (The catalog's seat
+    counts age out with their short cache lifetime; clearing them on every sale would scan
+    Redis thousands of times a second.)"""
     forget_seat_map(int(envelope["payload"]["schedule_id"]))
-    forget_catalog()
 
 
 def export_to_data_platform(envelope: Envelope) -> None:
