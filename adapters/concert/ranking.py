@@ -1,17 +1,15 @@
 """The concert ranking in Redis: tickets sold per concert (a sorted set), and how long each
 sold-out show took to sell out. Counting is idempotent per event id."""
 
-from hashlib import sha1
 from pathlib import Path
 from typing import Any
 
-import redis.exceptions
+from adapters.lua_script import LuaScript
 
 TICKETS_KEY = "ranking:tickets"
 SOLD_OUT_KEY = "ranking:sold_out_seconds"  # hash: concert id -> fastest sell-out, seconds
 MARKER_TTL_SECONDS = 7 * 24 * 3600
-SCRIPT = (Path(__file__).parent / "lua" / "count_sale.lua").read_text()
-SHA = sha1(SCRIPT.encode()).hexdigest()
+COUNT_SALE = LuaScript((Path(__file__).parent / "lua" / "count_sale.lua").read_text())
 
 
 class RedisRanking:
@@ -20,21 +18,8 @@ class RedisRanking:
 
     def count_sale(self, *, event_id: str, concert_id: int, tickets: int) -> bool:
         """Adds the tickets once, however often the same event arrives."""
-        command = (
-            "EVALSHA",
-            SHA,
-            2,
-            f"ranking:seen:{event_id}",
-            TICKETS_KEY,
-            concert_id,
-            tickets,
-            MARKER_TTL_SECONDS,
-        )
-        try:
-            return bool(self.client.execute_command(*command))
-        except redis.exceptions.NoScriptError:
-            self.client.script_load(SCRIPT)
-            return bool(self.client.execute_command(*command))
+        keys = [f"ranking:seen:{event_id}", TICKETS_KEY]
+        return bool(COUNT_SALE(self.client, keys, [concert_id, tickets, MARKER_TTL_SECONDS]))
 
     def record_sold_out(self, *, concert_id: int, seconds: float) -> None:
         """Keeps the fastest sell-out of the concert's shows."""

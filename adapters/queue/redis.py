@@ -1,16 +1,18 @@
 """The waiting room in Redis: one Lua script call per operation.
 
-Scripts live in lua/ and are read once per process; after NOSCRIPT (a Redis restart or
-SCRIPT FLUSH) a script is loaded again and the call repeated. Every key of a schedule carries
+Scripts live in lua/ and are read once per process (adapters.lua_script reloads them after
+a Redis restart). Every key of a schedule carries
 the hash tag {s:<id>}, so each script touches one Redis Cluster slot.
 """
 
-from hashlib import sha1
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import redis.exceptions
 
+from adapters.lua_script import LuaScript
 from adapters.queue.connection import QueueRedis
 from domain.concert.model import SaleClosed
 from domain.queue.model import (
@@ -34,6 +36,14 @@ REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 def schedule_keys(schedule_id: int) -> list[str]:
     tag = f"{{s:{schedule_id}}}"
     return [f"q:{tag}:{part}" for part in ("cfg", "wait", "seen", "active", "pre", "state")]
+
+
+@contextmanager
+def redis_unavailable_as_queue_unavailable() -> Iterator[None]:
+    try:
+        yield
+    except REDIS_ERRORS as exc:
+        raise QueueUnavailable(f"Redis: {exc}") from exc
 
 
 def _ms(moment: Any) -> int:
@@ -60,25 +70,12 @@ class RedisWaitingRoom:
         self.max_sweep = max_sweep
         lib = (LUA_DIR / "lib.lua").read_text()
         self.scripts = {
-            name: lib + "\n" + (LUA_DIR / f"{name}.lua").read_text() for name in SCRIPTS
-        }
-        self.shas = {
-            name: sha1(source.encode()).hexdigest() for name, source in self.scripts.items()
+            name: LuaScript(lib + "\n" + (LUA_DIR / f"{name}.lua").read_text()) for name in SCRIPTS
         }
 
     def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        # EVALSHA through execute_command: redis-py's evalsha() wrapper inspects its
-        # arguments on every call, which cost ~10% of a queue request under load.
-        command = ("EVALSHA", self.shas[name], len(keys), *keys, *args)
-        try:
-            try:
-                return self.client.execute_command(*command)  # type: ignore[no-untyped-call]
-            except redis.exceptions.NoScriptError:
-                # Redis restarted or its script cache was flushed: load and run again.
-                self.client.script_load(self.scripts[name])
-                return self.client.execute_command(*command)  # type: ignore[no-untyped-call]
-        except REDIS_ERRORS as exc:
-            raise QueueUnavailable(f"Redis: {exc}") from exc
+        with redis_unavailable_as_queue_unavailable():
+            return self.scripts[name](self.client, keys, args)
 
     @staticmethod
     def _place(reply: list[Any], *, schedule_id: int) -> Place:
@@ -142,7 +139,7 @@ class RedisWaitingRoom:
         """Writes the settings (live changes apply at the next admission step)."""
         cfg, *_, state = schedule_keys(settings.schedule_id)
         opens_ms = _ms(settings.opens_at)
-        try:
+        with redis_unavailable_as_queue_unavailable():
             self.client.hset(
                 cfg,
                 mapping={
@@ -159,22 +156,16 @@ class RedisWaitingRoom:
             if opens_ms > now_ms:  # opening moved to the future: shuffle again when it comes
                 self.client.hdel(state, "opened")
             self.client.sadd(SCHEDULES_KEY, settings.schedule_id)
-        except REDIS_ERRORS as exc:
-            raise QueueUnavailable(f"Redis: {exc}") from exc
 
     def set_paused(self, *, schedule_id: int, paused: bool) -> None:
-        try:
+        with redis_unavailable_as_queue_unavailable():
             self.client.hset(schedule_keys(schedule_id)[0], "paused", int(paused))
-        except REDIS_ERRORS as exc:
-            raise QueueUnavailable(f"Redis: {exc}") from exc
 
     def purge(self, *, schedule_id: int) -> None:
         """Empties the queue and the active set; keeps the settings."""
         _, wait, seen, active, pre, state = schedule_keys(schedule_id)
-        try:
+        with redis_unavailable_as_queue_unavailable():
             self.client.delete(wait, seen, active, pre, state)
-        except REDIS_ERRORS as exc:
-            raise QueueUnavailable(f"Redis: {exc}") from exc
 
     def waiting_users(self, *, schedule_id: int) -> list[tuple[int, int]]:
         """(user, entry number) in queue order, for operators' exports."""
@@ -183,7 +174,5 @@ class RedisWaitingRoom:
         return [(int(user), int(entry)) for user, entry in rows]
 
     def known_schedules(self) -> list[int]:
-        try:
+        with redis_unavailable_as_queue_unavailable():
             return sorted(int(s) for s in self.client.smembers(SCHEDULES_KEY))
-        except REDIS_ERRORS as exc:
-            raise QueueUnavailable(f"Redis: {exc}") from exc

@@ -5,11 +5,11 @@ Redis is down the hold goes on to the database, which decides anyway.
 """
 
 import logging
-from hashlib import sha1
 from pathlib import Path
 
 import redis.exceptions
 
+from adapters.lua_script import LuaScript
 from adapters.queue.connection import QueueRedis
 from adapters.queue.redis import schedule_keys
 
@@ -24,31 +24,21 @@ def seat_lock_keys(schedule_id: int, seat_ids: tuple[int, ...]) -> list[str]:
 class RedisSeatLocks:
     def __init__(self, client: QueueRedis) -> None:
         self.client = client
-        self.sources = {
-            n: (LUA_DIR / f"{n}.lua").read_text() for n in ("lock_seats", "unlock_seats")
-        }
-        self.shas = {n: sha1(src.encode()).hexdigest() for n, src in self.sources.items()}
-
-    def _run(self, name: str, keys: list[str], args: list[object]) -> int:
-        command = ("EVALSHA", self.shas[name], len(keys), *keys, *args)
-        try:
-            return int(self.client.execute_command(*command))  # type: ignore[no-untyped-call]
-        except redis.exceptions.NoScriptError:
-            self.client.script_load(self.sources[name])
-            return int(self.client.execute_command(*command))  # type: ignore[no-untyped-call]
+        self.lock = LuaScript((LUA_DIR / "lock_seats.lua").read_text())
+        self.unlock = LuaScript((LUA_DIR / "unlock_seats.lua").read_text())
 
     def acquire(
         self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str, ttl_ms: int
     ) -> bool:
         try:
             keys = [schedule_keys(schedule_id)[0], *seat_lock_keys(schedule_id, seat_ids)]
-            return bool(self._run("lock_seats", keys, [owner, ttl_ms]))
+            return bool(self.lock(self.client, keys, [owner, ttl_ms]))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             logger.warning("seat locks unavailable, the database decides alone: %s", exc)
             return True
 
     def release(self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str) -> None:
         try:
-            self._run("unlock_seats", seat_lock_keys(schedule_id, seat_ids), [owner])
+            self.unlock(self.client, seat_lock_keys(schedule_id, seat_ids), [owner])
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             logger.warning("seat locks not released (they expire by themselves): %s", exc)

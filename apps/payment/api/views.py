@@ -37,10 +37,11 @@ class PaymentsView(APIView):
         amount = serializers.IntegerField()
         balance_after = serializers.IntegerField()
 
-    def _schedule_of(self, request: Request) -> int:
-        reservation_id = validated(self.InputSerializer, request.data)["reservation_id"]
+    @staticmethod
+    def _schedule_of(*, reservation_id: int, user_id: int) -> int:
+        """The schedule the access token must be for: the fan's reservation's."""
         schedule_id = (
-            ReservationRecord.objects.filter(id=reservation_id, user_id=user_id_of(request))
+            ReservationRecord.objects.filter(id=reservation_id, user_id=user_id)
             .values_list("schedule_id", flat=True)
             .first()
         )
@@ -67,7 +68,7 @@ class PaymentsView(APIView):
         key = checked_idempotency_key(request.headers.get("Idempotency-Key"))
         data = validated(self.InputSerializer, request.data)
         user_id = user_id_of(request)
-        schedule_id = self._schedule_of(request)
+        schedule_id = self._schedule_of(reservation_id=data["reservation_id"], user_id=user_id)
 
         def pay() -> Response:
             check_access_token(request, schedule_id=schedule_id)
