@@ -2,15 +2,12 @@
 Redis. Threads are released together by a barrier and each uses its own DB connection."""
 
 import random
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.db import connection
 
 from adapters.user.orm import create_funded_fans
 from apps.concert import catalog
@@ -21,26 +18,10 @@ from apps.reservation.models import ReservationRecord
 from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from domain.reservation.model import SeatUnavailable
+from tests.concurrency import in_threads
 from tests.conftest import AdmittedFan
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def in_threads(count: int, work: Callable[[int], Any], *, workers: int | None = None) -> list[Any]:
-    start = threading.Barrier(min(count, workers or count))
-
-    def one(i: int) -> Any:
-        try:
-            if i < start.parties:
-                start.wait()
-            return work(i)
-        except Exception as exc:
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=workers or count) as pool:
-        return list(pool.map(one, range(count)))
 
 
 def bulk_fans(count: int, points: int = 0) -> list[int]:

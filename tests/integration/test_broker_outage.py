@@ -15,15 +15,10 @@ from apps.concert.models import ScheduleRecord
 from apps.events.models import OutboxEventRecord
 from apps.reservation.wiring import hold_seats, pay_for_reservation
 from tests.conftest import Fan, fund
-from tests.integration.test_outbox_relay import consume_from
+from tests.integration.test_outbox_relay import consume
+from tests.network import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Broker:
@@ -105,5 +100,7 @@ def test_sales_go_on_while_the_broker_is_down_and_nothing_is_lost(
     ensure_topics(broker.bootstrap, prefix="", partitions=3)
     assert OutboxRelay(bootstrap=broker.bootstrap).run(stop_after_idle=0.5) == 6
     assert not backlog.exists()
-    received = {json.loads(m.value())["event_id"] for m in consume_from(broker.bootstrap, "", 6)}
+    received = {
+        json.loads(m.value())["event_id"] for m in consume("", 6, bootstrap=broker.bootstrap)
+    }
     assert received == waiting  # every event of the outage, each once

@@ -13,7 +13,7 @@ import pytest
 from django.test import override_settings
 
 from apps.events.tasks import handle_event
-from tests.integration.test_event_consumers import first_message
+from tests.kafka_reader import first_message
 
 SECRET = "shared-secret-for-tests"
 

@@ -3,14 +3,13 @@ MariaDB and Redis. Celery runs the tasks in this process (task.apply), so the te
 their effects; the worker's own delivery guarantees are Celery's."""
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from io import StringIO
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -24,6 +23,7 @@ from apps.events.tasks import handle_event
 from apps.reservation.wiring import hold_seats, pay_for_reservation
 from tests.conftest import Fan, fund
 from tests.integration.test_outbox_relay import prefix, relay  # noqa: F401  (fixture)
+from tests.kafka_reader import first_message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
 
@@ -46,28 +46,6 @@ def consumer(prefix: str, seen: list[tuple[str, dict[str, Any]]]) -> EventConsum
         topics=[f"{prefix}{t}" for t in HANDLERS["concert"]],
         dispatch=dispatch,
     )
-
-
-def first_message(topic: str, timeout: float = 30) -> Any:
-    reader = Consumer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "group.id": f"read-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-            "max.poll.interval.ms": 10000,
-            "session.timeout.ms": 6000,
-        }
-    )
-    reader.subscribe([topic])
-    deadline, message = time.monotonic() + timeout, None
-    try:
-        while message is None and time.monotonic() < deadline:
-            candidate = reader.poll(0.5)
-            if candidate is not None and not candidate.error():
-                message = candidate
-    finally:
-        reader.close()
-    return message
 
 
 def test_a_sell_out_reaches_the_ranking_once(

@@ -3,13 +3,11 @@ scripts/services)."""
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
@@ -21,6 +19,7 @@ from apps.concert.models import ScheduleRecord
 from apps.events.models import OutboxEventRecord
 from apps.reservation.wiring import hold_seats, pay_for_reservation
 from tests.conftest import Fan, fund
+from tests.kafka_reader import read_messages
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
 
@@ -34,33 +33,9 @@ def prefix() -> Iterator[str]:
         yield name
 
 
-def consume(prefix: str, count: int, timeout: float = 30) -> list[Any]:
-    return consume_from(settings.KAFKA_BOOTSTRAP_SERVERS, prefix, count, timeout)
-
-
-def consume_from(bootstrap: str, prefix: str, count: int, timeout: float = 30) -> list[Any]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"test-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-            # The broker completes a group's first join after this (about 3 s with Tansu).
-            "max.poll.interval.ms": 10000,
-            "session.timeout.ms": 6000,
-        }
-    )
-    consumer.subscribe([f"{prefix}{t}" for t in EVENT_TYPES])
-    messages: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(messages) < count and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is not None and not message.error():
-                messages.append(message)
-    finally:
-        consumer.close()
-    return messages
+def consume(prefix: str, count: int, *, bootstrap: str | None = None) -> list[Any]:
+    """The first `count` events that reached the topics of this prefix."""
+    return read_messages([f"{prefix}{t}" for t in EVENT_TYPES], count, bootstrap=bootstrap)
 
 
 def relay(prefix: str, **options: Any) -> OutboxRelay:

@@ -1,11 +1,6 @@
 """Wallet moves against the real MariaDB, including many threads at once."""
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from django.db.models import BigIntegerField, Case, F, Sum, When
 from django.db.models.functions import Coalesce
 
@@ -13,6 +8,7 @@ from adapters.user.orm import OrmWalletLedger
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from domain.user.model import InsufficientBalance, LedgerKind
 from domain.user.usecases import ChargeWallet
+from tests.concurrency import in_threads
 from tests.conftest import Fan
 
 
@@ -30,23 +26,6 @@ def ledger_sum(user_id: int) -> int:
 
 def balance(user_id: int) -> int:
     return WalletRecord.objects.get(user_id=user_id).balance
-
-
-def run_in_threads(count: int, work: Callable[[int], object]) -> list[object]:
-    """Runs `work(i)` in `count` threads released together; each uses its own connection."""
-    start = threading.Barrier(count)
-
-    def one(i: int) -> object:
-        try:
-            start.wait()
-            return work(i)
-        except Exception as exc:
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(one, range(count)))
 
 
 @pytest.mark.django_db
@@ -76,7 +55,7 @@ def test_concurrent_charges_never_lose_an_update(fan: Fan) -> None:
         for n in range(per_thread):
             charge(user_id=fan.id, amount=i * 100 + n + 1, reference=f"t{i}-{n}")
 
-    errors = [r for r in run_in_threads(threads, work) if r is not None]
+    errors = [r for r in in_threads(threads, work) if r is not None]
     assert errors == []
     expected = sum(i * 100 + n + 1 for i in range(threads) for n in range(per_thread))
     assert balance(fan.id) == expected == ledger_sum(fan.id)
@@ -96,7 +75,7 @@ def test_concurrent_debits_never_overdraw(fan: Fan) -> None:
     def work(i: int) -> object:
         return ledger.debit(user_id=fan.id, amount=100, kind=LedgerKind.PAYMENT, reference=str(i))
 
-    results = run_in_threads(30, work)
+    results = in_threads(30, work)
     refused = [r for r in results if isinstance(r, InsufficientBalance)]
     assert len(refused) == 20
     assert balance(fan.id) == 0 == ledger_sum(fan.id)
