@@ -147,23 +147,34 @@ def _drf_problem(exc: drf.APIException) -> Response:
     return response
 
 
-def dependency_problem(exc: Exception) -> Response | None:
-    """The 503 (or 409 for lock contention) that a failing database or Redis deserves."""
+class LockTimeout(domain.Conflict):
+    code = "lock_timeout"
+    title = "Busy, try again"
+    retry_after = 1
+
+
+class DatabaseUnavailable(domain.DependencyUnavailable):
+    code = "database_unavailable"
+    title = "Database unavailable"
+
+
+class RedisUnavailable(domain.DependencyUnavailable):
+    code = "redis_unavailable"
+    title = "Redis unavailable"
+
+
+DEPENDENCY_ERRORS = (DatabaseError, redis.exceptions.RedisError, ConnectionInterrupted)
+
+
+def dependency_error(exc: Exception) -> domain.DomainError | None:
+    """What a failing database or Redis means for the client: a 409 for lock contention,
+    a 503 with Retry-After when it cannot be reached; None for anything else (a bug)."""
     if isinstance(exc, OperationalError) and exc.args and exc.args[0] in LOCK_ERRORS:
-        return problem_response(
-            status=409,
-            code="lock_timeout",
-            title="Busy, try again",
-            detail="Others are changing the same data right now; try again shortly.",
-            retry_after=1,
-        )
+        return LockTimeout("Others are changing the same data right now; try again shortly.")
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", exc)
-        return problem_response(
-            status=503,
-            code="database_unavailable",
-            title="Database unavailable",
-            detail="The database cannot be reached right now; nothing was changed.",
+        return DatabaseUnavailable(
+            "The database cannot be reached right now; nothing was changed.",
             retry_after=DB_RETRY_AFTER,
         )
     if isinstance(
@@ -171,14 +182,16 @@ def dependency_problem(exc: Exception) -> Response | None:
         redis.exceptions.ConnectionError | redis.exceptions.TimeoutError | ConnectionInterrupted,
     ):
         logger.warning("redis unavailable: %s", exc)
-        return problem_response(
-            status=503,
-            code="redis_unavailable",
-            title="Redis unavailable",
-            detail="A service this request needs cannot be reached right now.",
+        return RedisUnavailable(
+            "A service this request needs cannot be reached right now.",
             retry_after=DB_RETRY_AFTER,
         )
     return None
+
+
+def dependency_problem(exc: Exception) -> Response | None:
+    error = dependency_error(exc)
+    return domain_problem(error) if error is not None else None
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -190,7 +203,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if isinstance(exc, drf.APIException):
         set_rollback()
         return _drf_problem(exc)
-    if isinstance(exc, DatabaseError | redis.exceptions.RedisError | ConnectionInterrupted):
+    if isinstance(exc, DEPENDENCY_ERRORS):
         response = dependency_problem(exc)
         if response is not None:
             set_rollback()
@@ -222,17 +235,11 @@ def with_problem_responses(
             return view(*args, **kwargs)
         except domain.DomainError as exc:
             return problem_json(exc)
-        except (DatabaseError, redis.exceptions.RedisError) as exc:
-            drf_response = dependency_problem(exc)
-            if drf_response is None:
+        except DEPENDENCY_ERRORS as exc:
+            error = dependency_error(exc)
+            if error is None:
                 raise
-            response = JsonResponse(
-                drf_response.data,
-                status=drf_response.status_code,
-                content_type=PROBLEM_CONTENT_TYPE,
-            )
-            response["Retry-After"] = drf_response["Retry-After"]
-            return response
+            return problem_json(error)
 
     return wrapped
 
