@@ -9,12 +9,11 @@ from django.db import IntegrityError, connection, transaction
 
 from adapters.db_time import from_db, to_db
 from adapters.messaging.outbox import record_event
-from adapters.reservation.orm import free_seats_of
+from adapters.reservation.orm import free_seats_of, locked_reservation
 from adapters.transactions import retry_lock_conflicts
 from adapters.user.orm import OrmWalletLedger
 from apps.concert.models import ScheduleRecord
 from apps.payment.models import IdempotencyKeyRecord, PaymentRecord
-from apps.reservation.models import ReservationRecord
 from domain.concert.model import SeatStatus
 from domain.payment.model import (
     AlreadyPaid,
@@ -29,16 +28,6 @@ from domain.reservation.model import NotCancellable, ReservationNotFound, Reserv
 from domain.user.model import LedgerKind
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-
-
-def _locked_reservation(reservation_id: int, user_id: int | None) -> ReservationRecord:
-    query = ReservationRecord.objects.select_for_update().filter(id=reservation_id)
-    if user_id is not None:
-        query = query.filter(user_id=user_id)
-    record = query.first()
-    if record is None:
-        raise ReservationNotFound(f"there is no reservation {reservation_id}")
-    return record
 
 
 class OrmPaymentStore:
@@ -116,7 +105,7 @@ class OrmPaymentStore:
         """Refunds a paid reservation in full and frees its seats; returns the points.
         `user_id` None is the operator's cancellation of a whole schedule."""
         with transaction.atomic():
-            reservation = _locked_reservation(reservation_id, user_id)
+            reservation = locked_reservation(reservation_id, user_id)
             if reservation.status != ReservationStatus.CONFIRMED.value:
                 raise NotCancellable(f"reservation {reservation_id} is {reservation.status}")
             schedule = ScheduleRecord.objects.get(id=reservation.schedule_id)

@@ -49,6 +49,18 @@ def free_seats_of(record: ReservationRecord, *, status: SeatStatus) -> int:
     ).update(status=SeatStatus.AVAILABLE.value, reservation_id=None, held_until=None)
 
 
+def locked_reservation(reservation_id: int, user_id: int | None) -> ReservationRecord:
+    """The reservation, row-locked until the transaction ends; `user_id` None for operators.
+    Another fan's reservation is not found."""
+    query = ReservationRecord.objects.select_for_update().filter(id=reservation_id)
+    if user_id is not None:
+        query = query.filter(user_id=user_id)
+    record = query.first()
+    if record is None:
+        raise ReservationNotFound(f"there is no reservation {reservation_id}")
+    return record
+
+
 def end_hold(
     record: ReservationRecord,
     status: ReservationStatus,
@@ -168,13 +180,7 @@ class OrmHoldStore:
     @retry_lock_conflicts()
     def release_hold(self, *, reservation_id: int, user_id: int, now: datetime) -> Reservation:
         with transaction.atomic():
-            record = (
-                ReservationRecord.objects.select_for_update()
-                .filter(id=reservation_id, user_id=user_id)
-                .first()
-            )
-            if record is None:
-                raise ReservationNotFound(f"there is no reservation {reservation_id}")
+            record = locked_reservation(reservation_id, user_id)
             if record.status != ReservationStatus.HELD.value or record.expires_at <= now:
                 raise NotCancellable("only a live hold can be released this way")
             end_hold(
