@@ -20,6 +20,7 @@ EVENT_TYPES = (
 def envelope(
     *,
     event_id: str,
+    sequence: int,
     event_type: str,
     version: int,
     aggregate_id: str,
@@ -30,6 +31,7 @@ def envelope(
     return json.dumps(
         {
             "event_id": event_id,
+            "sequence": sequence,
             "type": event_type,
             "version": version,
             "occurred_at": from_db(occurred_at).isoformat(),

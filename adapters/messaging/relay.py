@@ -103,6 +103,7 @@ class OutboxRelay:
                     key=str(key).encode(),
                     value=envelope(
                         event_id=str(uuid.UUID(str(event_id))),
+                        sequence=row_id,
                         event_type=event_type,
                         version=version,
                         aggregate_id=aggregate,

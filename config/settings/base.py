@@ -118,6 +118,9 @@ KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{KAFKA_
 KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", "")
 KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 6)
 OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 500)
+# How long an event waits for its schedule's previous event before it is handled anyway
+# (longer than a failing event's retries, 15 s, before it goes to the dead letters).
+EVENT_ORDER_WAIT_SECONDS = env_int("EVENT_ORDER_WAIT_SECONDS", 60)
 # Sales are exported to the data platform when a URL is set (signed with the secret).
 DATA_PLATFORM_URL = env_str("DATA_PLATFORM_URL", "")
 DATA_PLATFORM_SECRET = env_str("DATA_PLATFORM_SECRET", "")
@@ -132,6 +135,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker died without a word (SIGKILL, a lost machine) goes back to the queue
+# this long after it was taken. Longer than any task plus its retry countdown, so a slow
+# task is not run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600),
+    # Look for such tasks every 5 s (Kombu's default is every 10 s, scanning every tenth time).
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # --- auth, API ------------------------------------------------------------------------------

@@ -14,3 +14,5 @@ CACHES["default"]["KEY_PREFIX"] = "tk-test"
 TEST_REDIS_URL = env_str("TEST_REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/2")
 CACHES["default"]["LOCATION"] = TEST_REDIS_URL
 QUEUE_REDIS_URL = TEST_REDIS_URL
+# Celery's queues of their own, so a test may empty them while `make run` is up.
+CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", f"redis://127.0.0.1:{REDIS_PORT}/3")

@@ -3,53 +3,29 @@
 import hashlib
 import hmac
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.test import override_settings
 
 from apps.events.tasks import handle_event
+from tests.data_platform import Platform, running_platform
 from tests.kafka_reader import first_message
 
 SECRET = "shared-secret-for-tests"
 
 
-class Platform:
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        self.answers: list[int] = []
-
-    def answer(self) -> int:
-        return self.answers.pop(0) if self.answers else 200
-
-
 @pytest.fixture
 def platform() -> Iterator[tuple[Platform, str]]:
-    state = Platform()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.calls.append((dict(self.headers), body))
-            self.send_response(state.answer())
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/events"
-    with override_settings(
-        DATA_PLATFORM_URL=url, DATA_PLATFORM_SECRET=SECRET, DATA_PLATFORM_TIMEOUT_SECONDS=2
+    with (
+        running_platform() as (state, url),
+        override_settings(
+            DATA_PLATFORM_URL=url, DATA_PLATFORM_SECRET=SECRET, DATA_PLATFORM_TIMEOUT_SECONDS=2
+        ),
     ):
         yield state, url
-    server.shutdown()
 
 
 def sale() -> dict[str, Any]:
