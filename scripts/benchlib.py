@@ -3,6 +3,8 @@
 import json
 import os
 import platform
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +22,8 @@ import django  # noqa: E402
 django.setup()
 
 import redis  # noqa: E402
+from prometheus_client import CollectorRegistry  # noqa: E402
+from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 
 from adapters.queue.redis import RedisWaitingRoom  # noqa: E402
 from apps.concert.models import ConcertRecord, ScheduleRecord  # noqa: E402
@@ -66,19 +70,27 @@ def start_redis() -> subprocess.Popen[bytes]:
     raise SystemExit("bench Redis did not start")
 
 
-def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
-    env = {
+def production_env() -> dict[str, str]:
+    """The environment of every process of a bench run: production settings, the bench
+    Redis for queues, Celery and caches, loopback only."""
+    bench_redis = f"redis://127.0.0.1:{BENCH_REDIS_PORT}"
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": SECRET,
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "BENCH_MODE": "1",
-        "QUEUE_REDIS_URL": f"redis://127.0.0.1:{BENCH_REDIS_PORT}/0",
+        "QUEUE_REDIS_URL": f"{bench_redis}/0",
+        "CELERY_BROKER_URL": f"{bench_redis}/1",
         "QUEUE_ENTRY_RATE_PER_IP": "0",  # every virtual fan comes from 127.0.0.1
         "QUEUE_ENTRY_RATE_PER_USER": "0",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
+    env = production_env()
     process = subprocess.Popen(
         [
             str(VENV_BIN / "granian"),
@@ -109,6 +121,110 @@ def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.1)
     raise SystemExit("the API did not start")
+
+
+class EventPipeline:
+    """What runs after a sale in production: the outbox relay, the `concert` consumer group
+    and a Celery worker. The worker reports the lag from commit to handled
+    (`event_handled_lag_seconds`) through Prometheus' multiprocess files."""
+
+    def __init__(self, *, worker_processes: int = 1) -> None:
+        self.metrics_dir = RUN / "bench-metrics"
+        self.worker_processes = worker_processes
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        from django.db import connection
+
+        # Only this run's events: rows left unpublished by earlier runs belong to a broker
+        # that is gone, and their schedules' later events would wait for them.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE outbox_event SET published_at = UTC_TIMESTAMP(6) WHERE published_at IS NULL"
+            )
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir(parents=True)
+        env = {**production_env(), "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        manage = [sys.executable, "manage.py"]
+        for command in (
+            [*manage, "relay_outbox"],
+            [*manage, "consume_events", "--group", "concert"],
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                f"--concurrency={self.worker_processes}",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=WARNING",
+            ],
+        ):
+            self.processes.append(
+                subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+            )
+
+    def wait_until_drained(self, *, after_id: int, seconds: float = 120) -> bool:
+        """True once every event since `after_id` is published and handled."""
+        from apps.events.handlers import HANDLERS
+        from apps.events.models import OutboxEventRecord
+
+        expected = OutboxEventRecord.objects.filter(
+            id__gt=after_id, event_type__in=list(HANDLERS["concert"])
+        ).count()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            backlog = OutboxEventRecord.objects.filter(published_at__isnull=True).count()
+            if backlog == 0 and self.lag()["count"] >= expected:
+                return True
+            time.sleep(0.5)
+        return False
+
+    def stop(self) -> None:
+        for process in self.processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            process.wait(timeout=60)
+        self.processes = []
+
+    def lag(self) -> dict[str, float]:
+        """Count and p50/p95/p99 (ms) of commit → handled, from the histogram's buckets."""
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(self.metrics_dir))  # type: ignore[no-untyped-call]
+        buckets: list[tuple[float, float]] = []
+        for family in registry.collect():
+            if family.name == "event_handled_lag_seconds":
+                buckets = [
+                    (float(sample.labels["le"]), sample.value)
+                    for sample in family.samples
+                    if sample.name.endswith("_bucket") and sample.labels.get("group") == "concert"
+                ]
+        buckets.sort()
+        total = buckets[-1][1] if buckets else 0.0
+        return {
+            "count": total,
+            **{
+                name: bucket_quantile(buckets, share) * 1000
+                for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+            },
+        }
+
+
+def bucket_quantile(buckets: list[tuple[float, float]], share: float) -> float:
+    """A quantile from cumulative histogram buckets (upper bound, count), interpolated
+    linearly inside its bucket, as Prometheus' histogram_quantile does."""
+    if not buckets or buckets[-1][1] == 0:
+        return 0.0
+    rank = share * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower_bound
+            inside = (rank - lower_count) / (count - lower_count) if count > lower_count else 1
+            return lower_bound + (bound - lower_bound) * inside
+        lower_bound, lower_count = bound, count
+    return lower_bound
 
 
 def make_schedule(

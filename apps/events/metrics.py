@@ -1,9 +1,11 @@
-"""Outbox gauges for /metrics, read from the database when Prometheus scrapes."""
+"""Event metrics for /metrics: outbox gauges, read from the database when Prometheus
+scrapes, and the lag from commit to handled."""
 
 import logging
 from collections.abc import Iterator
 
 from django.db import DatabaseError, connection
+from prometheus_client import Histogram
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -18,6 +20,14 @@ SELECT
      WHERE published_at > UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE)
 """
 
+
+# Observed by the Celery workers: run them with PROMETHEUS_MULTIPROC_DIR to add them up.
+EVENT_LAG_SECONDS = Histogram(
+    "event_handled_lag_seconds",
+    "From the commit of the event to its group's handlers done",
+    ["group"],
+    buckets=(0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60),
+)
 
 NAMES = {
     "outbox_backlog": "Events not yet published",

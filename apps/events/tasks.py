@@ -1,84 +1,120 @@
+"""Celery tasks that run the handlers of domain events (docs/EVENTS.md).
+
+Events with a `sequence` (everything the relay publishes) go through their schedule's
+mailbox and are handled in order; events without one (written by hand) run on their own."""
+
 import logging
 import time
-from functools import cache
+from datetime import datetime
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 
 from adapters.messaging.dead_letters import dead_letter_value, send_to_dead_letters
-from adapters.messaging.ordering import ScheduleOrder
+from adapters.messaging.ordering import ScheduleMailbox
 from adapters.queue.connection import queue_redis
 from apps.events.handlers import HANDLERS, handlers_for
+from apps.events.metrics import EVENT_LAG_SECONDS
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# A drain hands its mailbox over after this long, so other schedules get the workers too.
+DRAIN_BUDGET_SECONDS = 2.0
+WAIT_POLL_SECONDS = 0.05
 
 
-@cache
-def schedule_order() -> ScheduleOrder:
-    return ScheduleOrder(queue_redis())
+def mailbox(group: str, schedule_id: int) -> ScheduleMailbox:
+    # The claim outlives a worker that died holding it by the time Celery takes the task
+    # back (the visibility timeout); then the task itself goes on draining.
+    claim = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + 60
+    return ScheduleMailbox(queue_redis(), group=group, schedule_id=schedule_id, claim_seconds=claim)
 
 
-def _wait_countdown(waits: int) -> float:
-    """Short at first (the previous event is usually a moment from done), up to a second."""
-    return float(min(1.0, 0.05 * 2 ** min(waits, 5)))
-
-
-@shared_task(bind=True, acks_late=True, max_retries=None, ignore_result=True)
-def handle_event(
-    self: Any,
-    group: str,
-    topic: str,
-    envelope: dict[str, Any],
-    failures: int = 0,
-    waiting_since: float | None = None,
-    in_order: bool = True,
-) -> None:
-    """Runs the group's handlers for one event, after the schedule's previous event
-    (adapters/messaging/ordering.py). acks_late: a worker that dies mid-task leaves the task
-    to run again, and the handlers are idempotent. After MAX_ATTEMPTS failures the event goes
-    to `<topic>.dlq` with the error and no longer holds up the schedule's later events.
-    `in_order=False` skips the wait (a test or a one-off call with the event in hand)."""
-    sequence = envelope.get("sequence")
+def dispatch_event(group: str, topic: str, envelope: dict[str, Any]) -> None:
+    """What the consumer does with each event. Returns once the event is in Redis (the
+    Celery broker's durability), so the consumer may commit its offset."""
     schedule_id = (envelope.get("payload") or {}).get("schedule_id")
-    ordered = in_order and sequence is not None and schedule_id is not None
-    schedule, position = int(schedule_id or 0), int(sequence or 0)
-    retry_kwargs = {"failures": failures, "waiting_since": waiting_since, "in_order": in_order}
-    if ordered and not schedule_order().its_turn(
-        schedule_id=schedule, group=group, sequence=position, event_types=HANDLERS[group]
-    ):
-        since = waiting_since or time.time()
-        if time.time() - since < settings.EVENT_ORDER_WAIT_SECONDS:
-            raise self.retry(
-                kwargs={**retry_kwargs, "waiting_since": since},
-                countdown=_wait_countdown(self.request.retries),
-            )
-        # The previous event never came (for example a broker that lost its data): going on
-        # is better than holding the schedule's effects back for good.
-        logger.warning(
-            "event %s: schedule %s's previous event missing after %ss; handling it anyway",
-            envelope.get("event_id"),
-            schedule_id,
-            settings.EVENT_ORDER_WAIT_SECONDS,
-        )
+    if envelope.get("sequence") is None or schedule_id is None:
+        handle_event.apply_async(args=[group, topic, envelope])
+    elif mailbox(group, int(schedule_id)).post(topic=topic, envelope=envelope):
+        drain_schedule_events.apply_async(args=[group, int(schedule_id)])
+
+
+def _run_handlers(group: str, envelope: dict[str, Any]) -> None:
+    for handler in handlers_for(group, envelope["type"]):
+        handler(envelope)
+    occurred = datetime.fromisoformat(envelope["occurred_at"]).timestamp()
+    EVENT_LAG_SECONDS.labels(group).observe(max(0.0, time.time() - occurred))
+
+
+def _dead_letter(topic: str, envelope: dict[str, Any], exc: Exception) -> None:
+    logger.error("event %s to the dead letters: %r", envelope.get("event_id"), exc)
+    send_to_dead_letters(
+        bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
+        topic=topic,
+        value=dead_letter_value(envelope),
+        error=repr(exc),
+    )
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def drain_schedule_events(group: str, schedule_id: int) -> None:
+    """Handles a schedule's waiting events in sequence order. One drain per mailbox holds
+    its claim: it either hands over to a new drain task (budget spent, waiting for the
+    previous event, or retrying a failure with backoff) or releases the claim.
+
+    acks_late: a worker that dies mid-drain leaves the task to run again; the event it was
+    handling is still in the mailbox, and the handlers are idempotent. After MAX_ATTEMPTS
+    failures an event goes to `<topic>.dlq` with the error, and the rest goes on."""
+    box = mailbox(group, schedule_id)
+    started = time.monotonic()
+    while time.monotonic() - started < DRAIN_BUDGET_SECONDS:
+        batch = box.next_events(50)
+        if not batch:
+            if box.release():
+                drain_schedule_events.apply_async(args=[group, schedule_id])
+            return
+        for event in batch:
+            if not box.its_turn(event.sequence, HANDLERS[group]):
+                since = box.waiting_since(event.sequence, time.time())
+                if time.time() - since < settings.EVENT_ORDER_WAIT_SECONDS:
+                    drain_schedule_events.apply_async(
+                        args=[group, schedule_id], countdown=WAIT_POLL_SECONDS
+                    )
+                    return
+                # The previous event never came (a broker that lost its data): going on is
+                # better than holding the schedule's effects back for good.
+                logger.warning(
+                    "event %s: schedule %s's previous event missing after %ss; handling it",
+                    event.envelope["event_id"],
+                    schedule_id,
+                    settings.EVENT_ORDER_WAIT_SECONDS,
+                )
+            try:
+                _run_handlers(group, event.envelope)
+            except Exception as exc:
+                attempts = box.failed(event.sequence)
+                if attempts < MAX_ATTEMPTS:
+                    logger.warning("event %s failed (%d): %r", event.sequence, attempts, exc)
+                    drain_schedule_events.apply_async(
+                        args=[group, schedule_id], countdown=min(30, 2 ** (attempts - 1))
+                    )
+                    return
+                _dead_letter(event.topic, event.envelope, exc)
+            box.done(event.sequence)
+    drain_schedule_events.apply_async(args=[group, schedule_id])
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1, ignore_result=True)
+def handle_event(self: Any, group: str, topic: str, envelope: dict[str, Any]) -> None:
+    """Runs the group's handlers for one event outside any order (an event without a
+    sequence). Retried with backoff; after MAX_ATTEMPTS failures, to `<topic>.dlq`."""
     try:
-        for handler in handlers_for(group, envelope["type"]):
-            handler(envelope)
+        _run_handlers(group, envelope)
     except Exception as exc:
-        if failures + 1 < MAX_ATTEMPTS:
-            raise self.retry(
-                exc=exc,
-                kwargs={**retry_kwargs, "failures": failures + 1},
-                countdown=min(30, 2**failures),
-            ) from exc
-        logger.error("event %s to the dead letters: %r", envelope.get("event_id"), exc)
-        send_to_dead_letters(
-            bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
-            topic=topic,
-            value=dead_letter_value(envelope),
-            error=repr(exc),
-        )
-    if ordered:
-        schedule_order().mark_handled(schedule_id=schedule, group=group, sequence=position)
+        if self.request.retries >= self.max_retries:
+            _dead_letter(topic, envelope, exc)
+            return
+        raise self.retry(exc=exc, countdown=min(30, 2**self.request.retries)) from exc

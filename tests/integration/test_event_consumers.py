@@ -38,7 +38,7 @@ def _empty_ranking() -> None:
 def consumer(prefix: str, seen: list[tuple[str, dict[str, Any]]]) -> EventConsumer:  # noqa: F811
     def dispatch(topic: str, envelope: dict[str, Any]) -> None:
         seen.append((topic, envelope))
-        handle_event.apply(args=["concert", topic, envelope], kwargs={"in_order": False})
+        handle_event.apply(args=["concert", topic, envelope])
 
     return EventConsumer(
         bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
@@ -74,7 +74,7 @@ def test_a_sell_out_reaches_the_ranking_once(
 
     # The same events delivered again change nothing.
     for topic, envelope in seen:
-        handle_event.apply(args=["concert", topic, envelope], kwargs={"in_order": False})
+        handle_event.apply(args=["concert", topic, envelope])
     assert ranking().top(10)[0][1] == 4
 
     body = APIClient().get("/api/v1/concerts/ranking?limit=5").json()

@@ -1,4 +1,4 @@
-"""The order gate of one schedule's events (adapters/messaging/ordering.py)."""
+"""A schedule's mailbox of events (adapters/messaging/ordering.py)."""
 
 import pytest
 from django.db import transaction
@@ -6,33 +6,48 @@ from django.db import transaction
 from adapters.messaging.outbox import record_event
 from adapters.queue.connection import queue_redis
 from apps.events.models import OutboxEventRecord
-from apps.events.tasks import schedule_order
+from apps.events.tasks import mailbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def add(event_type: str, schedule_id: int) -> int:
+def add(event_type: str, schedule_id: int) -> dict[str, object]:
     with transaction.atomic():
         record_event(event_type=event_type, aggregate_id=1, schedule_id=schedule_id, payload={})
-    return OutboxEventRecord.objects.latest("id").id
+    row = OutboxEventRecord.objects.latest("id")
+    return {"sequence": row.id, "type": event_type, "payload": {"schedule_id": schedule_id}}
 
 
-def test_an_event_waits_for_the_previous_one_of_its_schedule_and_types() -> None:
+def test_events_wait_for_the_previous_one_of_their_schedule_and_types() -> None:
     queue_redis.cache_clear()
-    schedule_order.cache_clear()
-    order = schedule_order()
+    box = mailbox("export", 7)
+    types = ["payment.succeeded"]
     paid_1 = add("payment.succeeded", 7)
     add("reservation.held", 7)  # a type the group does not handle: no one waits for it
     add("payment.succeeded", 8)  # another schedule: no one waits for it
     paid_2 = add("payment.succeeded", 7)
-    turn = {"schedule_id": 7, "group": "export", "event_types": ["payment.succeeded"]}
 
-    assert order.its_turn(**turn, sequence=paid_1)
-    assert not order.its_turn(**turn, sequence=paid_2)
-    order.mark_handled(schedule_id=7, group="export", sequence=paid_1)
-    assert order.its_turn(**turn, sequence=paid_2)
-    assert not order.its_turn(**{**turn, "group": "concert"}, sequence=paid_2)  # per group
+    # Posted out of order (from different fetches): the mailbox gives them back in order.
+    assert box.post(topic="p", envelope=paid_2) is True  # the caller starts a drain
+    assert box.post(topic="p", envelope=paid_1) is False  # one drain at a time
+    assert [e.sequence for e in box.next_events(10)] == [paid_1["sequence"], paid_2["sequence"]]
 
-    order.mark_handled(schedule_id=7, group="export", sequence=paid_2)
-    order.mark_handled(schedule_id=7, group="export", sequence=paid_1)  # a late duplicate
-    assert order.handled_up_to(schedule_id=7, group="export") == paid_2
+    assert box.its_turn(paid_1["sequence"], types)
+    assert not box.its_turn(paid_2["sequence"], types)
+    box.done(paid_1["sequence"])
+    assert box.its_turn(paid_2["sequence"], types)
+    assert not mailbox("concert", 7).its_turn(paid_2["sequence"], types)  # per group
+
+    box.done(paid_2["sequence"])
+    box.done(paid_1["sequence"])  # a late duplicate does not lower the mark
+    assert box.handled_up_to() == paid_2["sequence"]
+    assert box.next_events(10) == []
+    assert box.release() is False  # nothing came in: no new drain needed
+
+
+def test_an_event_posted_while_the_drain_lets_go_gets_a_drain() -> None:
+    queue_redis.cache_clear()
+    box = mailbox("export", 9)
+    assert box.post(topic="p", envelope=add("payment.succeeded", 9)) is True
+    assert box.post(topic="p", envelope=add("payment.succeeded", 9)) is False
+    assert box.release() is True  # events are waiting: the caller must start a new drain

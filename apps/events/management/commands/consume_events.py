@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.messaging.consumer import EventConsumer
 from apps.events.handlers import HANDLERS
-from apps.events.tasks import handle_event
+from apps.events.tasks import dispatch_event
 
 
 class Command(BaseCommand):
@@ -32,8 +32,8 @@ class Command(BaseCommand):
             raise CommandError(f"group {group} reacts to no event")
 
         def dispatch(topic: str, envelope: dict[str, Any]) -> None:
-            # Returns once the task is in the Celery broker: only then is the offset committed.
-            handle_event.apply_async(args=[group, topic, envelope])
+            # Returns once the event is in Redis: only then is the offset committed.
+            dispatch_event(group, topic, envelope)
 
         consumer = EventConsumer(
             bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
