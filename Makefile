@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events
+.PHONY: run serve bench bench-flash-sale test deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events
 
 $(STAMP): pyproject.toml
 	scripts/services deps
@@ -28,8 +28,13 @@ seed: migrate
 run: deps
 	scripts/run
 
+# The same in production settings, a granian worker per core, no demo data (needs SECRET_KEY).
+serve: deps
+	scripts/run --production
+
 # The bench commands have no .py suffix, so ruff would not find them by itself.
-PY_SCRIPTS := scripts/bench-queue scripts/bench-booking scripts/bench-events
+PY_SCRIPTS := scripts/bench scripts/bench-queue scripts/bench-booking scripts/bench-events \
+	scripts/bench-flash-sale
 
 lint: deps
 	$(VENV)/bin/ruff check . $(PY_SCRIPTS)
@@ -56,6 +61,14 @@ bench-booking: services
 # Relay throughput and commit-to-handler lag (~1 minute).
 bench-events: services
 	$(PY) scripts/bench-events
+
+# 20,000 fans in 10 s for 5,000 seats (~6 minutes); ARGS=--scale-out for nginx + Redis Cluster.
+bench-flash-sale: services
+	$(PY) scripts/bench-flash-sale $(ARGS)
+
+# Everything above, then the comparison with the published numbers (~25 minutes).
+bench: services
+	$(PY) scripts/bench
 
 down:
 	scripts/services down

@@ -70,9 +70,9 @@ def start_redis() -> subprocess.Popen[bytes]:
     raise SystemExit("bench Redis did not start")
 
 
-def production_env() -> dict[str, str]:
+def production_env(**overrides: str) -> dict[str, str]:
     """The environment of every process of a bench run: production settings, the bench
-    Redis for queues, Celery and caches, loopback only."""
+    Redis for queues and Celery, loopback only."""
     bench_redis = f"redis://127.0.0.1:{BENCH_REDIS_PORT}"
     return {
         **os.environ,
@@ -86,11 +86,14 @@ def production_env() -> dict[str, str]:
         "QUEUE_ENTRY_RATE_PER_IP": "0",  # every virtual fan comes from 127.0.0.1
         "QUEUE_ENTRY_RATE_PER_USER": "0",
         "LOG_LEVEL": "WARNING",
+        **overrides,
     }
 
 
-def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
-    env = production_env()
+def start_server(
+    workers: int, threads: int, *, port: int = PORT, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = env or production_env()
     process = subprocess.Popen(
         [
             str(VENV_BIN / "granian"),
@@ -99,7 +102,7 @@ def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
             "--host",
             "127.0.0.1",
             "--port",
-            str(PORT),
+            str(port),
             "--workers",
             str(workers),
             "--blocking-threads",
@@ -116,7 +119,7 @@ def start_server(workers: int, threads: int) -> subprocess.Popen[bytes]:
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"{BASE_URL}/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
         except OSError:
             time.sleep(0.1)
@@ -128,9 +131,13 @@ class EventPipeline:
     and a Celery worker. The worker reports the lag from commit to handled
     (`event_handled_lag_seconds`) through Prometheus' multiprocess files."""
 
-    def __init__(self, *, worker_processes: int = 1) -> None:
+    def __init__(
+        self, *, worker_processes: int = 1, beat: bool = False, env: dict[str, str] | None = None
+    ) -> None:
+        self.env = env or production_env()
         self.metrics_dir = RUN / "bench-metrics"
         self.worker_processes = worker_processes
+        self.beat = beat  # admission ticks and hold expiry, for a whole sale
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
@@ -144,7 +151,7 @@ class EventPipeline:
             )
         shutil.rmtree(self.metrics_dir, ignore_errors=True)
         self.metrics_dir.mkdir(parents=True)
-        env = {**production_env(), "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         manage = [sys.executable, "manage.py"]
         for command in (
             [*manage, "relay_outbox"],
@@ -155,6 +162,7 @@ class EventPipeline:
                 "config",
                 "worker",
                 f"--concurrency={self.worker_processes}",
+                *(["--beat", f"--schedule={RUN / 'bench-beat-schedule'}"] if self.beat else []),
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel=WARNING",

@@ -16,3 +16,6 @@ CACHES["default"]["LOCATION"] = TEST_REDIS_URL
 QUEUE_REDIS_URL = TEST_REDIS_URL
 # Celery's queues of their own, so a test may empty them while `make run` is up.
 CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", f"redis://127.0.0.1:{REDIS_PORT}/3")
+# Tests read the seat map right after changing seats; tests/integration/test_catalog_cache.py
+# checks the staleness allowance itself.
+SEAT_MAP_STALE_SECONDS = 0.0

@@ -35,6 +35,26 @@ def test_seat_map_is_served_from_cache_until_an_operator_changes_a_seat(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_in_a_rush_a_changed_seat_map_is_rebuilt_at_most_once_per_stale_window(
+    make_schedule: Callable[..., ScheduleRecord],
+    django_assert_num_queries: Callable[..., object],
+) -> None:
+    schedule = make_schedule(seats=3)
+    seat = SeatRecord.objects.filter(schedule=schedule).first()
+    assert seat is not None
+    with override_settings(SEAT_MAP_STALE_SECONDS=60):
+        first = catalog.seat_map_json(schedule.id)
+        seat.status = "sold"
+        seat.save()  # marks the map changed
+        with django_assert_num_queries(0):  # type: ignore[attr-defined]
+            assert catalog.seat_map_json(schedule.id) == first  # young enough: served as is
+    with override_settings(SEAT_MAP_STALE_SECONDS=0):
+        assert b'"status":"sold"' in catalog.seat_map_json(schedule.id)  # rebuilt
+        with django_assert_num_queries(0):  # type: ignore[attr-defined]
+            catalog.seat_map_json(schedule.id)  # and cached again: no change since
+
+
+@pytest.mark.django_db(transaction=True)
 def test_concert_detail_follows_schedule_changes(
     make_schedule: Callable[..., ScheduleRecord],
 ) -> None:

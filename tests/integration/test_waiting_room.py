@@ -22,7 +22,7 @@ from domain.queue.model import (
     QueueSettings,
     QueueUnavailable,
 )
-from tests.integration.redis_cluster import redis_cluster
+from scripts.redis_cluster import redis_cluster
 
 T0 = 1_900_000_000_000  # ms; the tests move time by hand
 _schedule_ids = count(900_000)

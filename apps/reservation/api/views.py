@@ -5,6 +5,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -65,7 +66,8 @@ class HoldInput(serializers.Serializer[Any]):
 
 class ReservationsView(APIView):
     authentication_classes = [CachedBearerAuthentication]
-    permission_classes = [HasAccessToken]
+    # Signed in first: an anonymous caller gets 401, not the access token's 403.
+    permission_classes = [IsAuthenticated, HasAccessToken]
 
     def access_schedule_id(self, request: Request) -> int:
         return int(validated(HoldInput, request.data)["schedule_id"])

@@ -1,4 +1,5 @@
-"""A real 6-node Redis Cluster (3 primaries, 3 replicas) on loopback ports, for tests."""
+"""A real 6-node Redis Cluster (3 primaries, 3 replicas) on loopback ports, for the tests and
+the scale-out benchmark."""
 
 import random
 import shutil

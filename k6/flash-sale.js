@@ -1,0 +1,205 @@
+// The flash sale: FANS fans arrive within ARRIVAL_SECONDS for the seats of one schedule.
+// Each fan enters the waiting room, polls it (politely, more often near the front),
+// is admitted, loads the seat map, holds one available seat (another on a 409, a few times)
+// and pays. LEAVE_SHARE of the fans leave the queue after their first poll; NO_PAY_SHARE hold
+// a seat and never pay (the hold expires and the seat is sold again).
+//
+// k6 cannot run 20,000 VUs on a small machine, so each of AGENTS VUs plays FANS / AGENTS fans,
+// each with its own JWT and its own timeline. Fans are user ids from FANS_FILE ([id, ...]).
+// Bounded by DURATION; 127.0.0.1 only.
+// Env: BASE_URL, SECRET_KEY, ISSUED_AT, SCHEDULE_ID, FANS_FILE, ARRIVAL_SECONDS, ADMIT_RATE, AGENTS,
+// DURATION, LEAVE_SHARE, NO_PAY_SHARE, SUMMARY. Each admission is logged (entry number, access
+// expiry) for the bench's order check.
+import http from "k6/http";
+import exec from "k6/execution";
+import { sleep } from "k6";
+import { Counter, Trend } from "k6/metrics";
+import { SharedArray } from "k6/data";
+import { accessToken } from "./lib/jwt.js";
+
+const BASE = __ENV.BASE_URL || "http://127.0.0.1:8000";
+const SCHEDULE = Number(__ENV.SCHEDULE_ID);
+const SECRET = __ENV.SECRET_KEY;
+const ARRIVAL_MS = Number(__ENV.ARRIVAL_SECONDS || 10) * 1000;
+const AGENTS = Number(__ENV.AGENTS || 200);
+const DURATION = __ENV.DURATION || "240s";
+const LEAVE_SHARE = Number(__ENV.LEAVE_SHARE || 0.05);
+const NO_PAY_SHARE = Number(__ENV.NO_PAY_SHARE || 0.05);
+const ADMIT_RATE = Number(__ENV.ADMIT_RATE || 30);
+const HOLD_TRIES = 6;
+const fanIds = new SharedArray("fans", () => JSON.parse(open(__ENV.FANS_FILE)));
+
+const entered = new Counter("fans_entered");
+const left = new Counter("fans_left_queue");
+const admitted = new Counter("fans_admitted");
+const purchases = new Counter("purchases");
+const abandonedHolds = new Counter("holds_abandoned");
+const soldOutSeen = new Counter("fans_found_sold_out");
+const conflicts = new Counter("conflicts");
+const serverErrors = new Counter("server_errors");
+const otherErrors = new Counter("other_errors");
+const enterTime = new Trend("enter_duration", true);
+const pollTime = new Trend("poll_duration", true);
+const seatMapTime = new Trend("seat_map_duration", true);
+const bookingTime = new Trend("booking_duration", true); // hold and pay requests
+const waitTime = new Trend("queue_wait", true); // entry to admission
+
+export const options = {
+  scenarios: { sale: { executor: "per-vu-iterations", vus: AGENTS, iterations: 1,
+                       maxDuration: DURATION } },
+  thresholds: { server_errors: ["count==0"], booking_duration: ["p(95)<100"] },
+  summaryTrendStats: ["avg", "med", "p(95)", "p(99)", "max"],
+};
+
+function record(response) {
+  if (response.status >= 500) serverErrors.add(1);
+  else if (response.status >= 400 && response.status !== 409 && response.status !== 429) {
+    otherErrors.add(1);
+  }
+}
+
+function entryNumber(queueToken) {
+  // q.<user>.<schedule>.<entry>.<signature>: the place the waiting room gave the fan.
+  return queueToken ? Number(queueToken.split(".")[3]) : 0;
+}
+
+// A random available seat from the seat map's JSON, without parsing all of it: from a random
+// point, the next "available" status, and that seat's id before it.
+function availableSeat(body) {
+  const marker = '"status":"available"';
+  const start = Math.floor(Math.random() * body.length);
+  let at = body.indexOf(marker, start);
+  if (at < 0) at = body.indexOf(marker);
+  if (at < 0) return null;
+  const idAt = body.lastIndexOf('"id":', at);
+  return parseInt(body.slice(idAt + 5, body.indexOf(",", idAt)), 10);
+}
+
+// Half the time the fans ahead need at the sale's admission rate (ADMIT_RATE): 2 s near the
+// front, at most 90 s at the back (abandonment is 300 s). The measured ETA would be gentler,
+// but it drops while admitted fans are slow to notice, and they would notice ever later.
+function politeDelay(position) {
+  return Math.min(90, Math.max(2, (position || 0) / ADMIT_RATE / 2)) * 1000;
+}
+
+function makeFan(userId, index) {
+  return {
+    userId,
+    headers: { Authorization: `Bearer ${accessToken(SECRET, userId, 7200)}`,
+               "Content-Type": "application/json" },
+    state: "arriving",
+    at: Date.now() + (index / fanIds.length) * ARRIVAL_MS,
+    leaves: Math.random() < LEAVE_SHARE,
+    skipsPaying: Math.random() < NO_PAY_SHARE,
+    entry: 0,
+    enteredAt: 0,
+  };
+}
+
+function admit(fan, body) {
+  fan.state = "admitted";
+  // Before any overdue poll of the agent's other fans: an admitted fan holds a slot that the
+  // next fan in line is waiting for.
+  fan.at = 0;
+  fan.access = body.access_token;
+  admitted.add(1);
+  waitTime.add(Date.now() - fan.enteredAt);
+  // For the order check: the access token's expiry is the admission time plus a fixed
+  // lifetime. The bench reads these lines from the k6 log.
+  console.log(`admitted entry=${fan.entry} expires=${body.access_expires_at}`);
+}
+
+const queueUrl = `${BASE}/api/v1/schedules/${SCHEDULE}/queue`;
+
+function arrive(fan) {
+  const response = http.post(queueUrl, null, { headers: fan.headers, tags: { name: "enter" } });
+  record(response);
+  enterTime.add(response.timings.duration);
+  if (response.status === 429) {
+    fan.at = Date.now() + Number(response.headers["Retry-After"] || 1) * 1000;
+    return;
+  }
+  if (response.status !== 200 && response.status !== 201) { fan.state = "done"; return; }
+  const body = response.json();
+  entered.add(1);
+  fan.enteredAt = Date.now();
+  fan.entry = entryNumber(body.queue_token);
+  if (body.status === "admitted") { admit(fan, body); return; }
+  fan.state = "waiting";
+  fan.at = Date.now() + politeDelay(body.position);
+}
+
+function poll(fan) {
+  if (fan.leaves) {
+    record(http.del(queueUrl, null, { headers: fan.headers, tags: { name: "leave" } }));
+    left.add(1);
+    fan.state = "done";
+    return;
+  }
+  const response = http.get(queueUrl, { headers: fan.headers, tags: { name: "poll" } });
+  record(response);
+  pollTime.add(response.timings.duration);
+  if (response.status !== 200) { fan.state = "done"; return; }
+  const body = response.json();
+  if (!fan.entry) fan.entry = entryNumber(body.queue_token);
+  if (body.status === "admitted") { admit(fan, body); return; }
+  fan.at = Date.now() + politeDelay(body.position);
+}
+
+function book(fan) {
+  const headers = { ...fan.headers, "X-Access-Token": fan.access };
+  for (let attempt = 0; attempt < HOLD_TRIES; attempt++) {
+    const map = http.get(`${BASE}/api/v1/schedules/${SCHEDULE}/seats`,
+      { headers: fan.headers, tags: { name: "seat_map" } });
+    record(map);
+    seatMapTime.add(map.timings.duration);
+    const seat = map.status === 200 ? availableSeat(map.body) : null;
+    if (seat === null) break; // nothing free right now: sold out, or all held
+    const hold = http.post(`${BASE}/api/v1/reservations`,
+      JSON.stringify({ schedule_id: SCHEDULE, seat_ids: [seat] }),
+      { headers, tags: { name: "hold" } });
+    record(hold);
+    bookingTime.add(hold.timings.duration);
+    if (hold.status === 409) { conflicts.add(1); continue; }
+    if (hold.status !== 201) break;
+    if (fan.skipsPaying) { abandonedHolds.add(1); fan.state = "done"; return; }
+    const reservation = hold.json("id");
+    const pay = http.post(`${BASE}/api/v1/payments`, JSON.stringify({ reservation_id: reservation }),
+      { headers: { ...headers, "Idempotency-Key": `flash-${fan.userId}-${reservation}` },
+        tags: { name: "pay" } });
+    record(pay);
+    bookingTime.add(pay.timings.duration);
+    if (pay.status === 201) purchases.add(1);
+    fan.state = "done";
+    return;
+  }
+  soldOutSeen.add(1);
+  // Gives the slot back so that the next fan in line is let in.
+  record(http.del(queueUrl, null, { headers: fan.headers, tags: { name: "leave" } }));
+  fan.state = "done";
+}
+
+export default function () {
+  const me = exec.vu.idInTest - 1;
+  const fans = [];
+  for (let i = me; i < fanIds.length; i += AGENTS) fans.push(makeFan(fanIds[i], i));
+  let open = fans.length;
+  while (open > 0) {
+    let next = null;
+    for (const fan of fans) {
+      if (fan.state !== "done" && (next === null || fan.at < next.at)) next = fan;
+    }
+    const wait = next.at - Date.now();
+    if (wait > 0) sleep(Math.min(wait, 1000) / 1000);
+    if (next.at > Date.now()) continue;
+    if (next.state === "arriving") arrive(next);
+    else if (next.state === "waiting") poll(next);
+    else if (next.state === "admitted") book(next);
+    if (next.state === "done") open -= 1;
+  }
+}
+
+export function handleSummary(data) {
+  const path = __ENV.SUMMARY || "reports/flash-sale.json";
+  return { [path]: JSON.stringify(data, null, 1), stdout: `summary written to ${path}\n` };
+}
