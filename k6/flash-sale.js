@@ -75,11 +75,11 @@ function availableSeat(body) {
   return parseInt(body.slice(idAt + 5, body.indexOf(",", idAt)), 10);
 }
 
-// Half the time the fans ahead need at the sale's admission rate (ADMIT_RATE): 2 s near the
-// front, at most 90 s at the back (abandonment is 300 s). The measured ETA would be gentler,
+// The time the fans ahead need at the sale's admission rate (ADMIT_RATE): 3 s near the
+// front, at most 120 s at the back (abandonment is 300 s). The measured ETA would be gentler,
 // but it drops while admitted fans are slow to notice, and they would notice ever later.
 function politeDelay(position) {
-  return Math.min(90, Math.max(2, (position || 0) / ADMIT_RATE / 2)) * 1000;
+  return Math.min(120, Math.max(3, (position || 0) / ADMIT_RATE)) * 1000;
 }
 
 function makeFan(userId, index) {

@@ -1,5 +1,5 @@
-"""A real Celery worker process on the test database, Redis and broker, that a test can
-start, SIGKILL and start again."""
+"""Real app processes (a Celery worker, or any manage.py command) on the test database,
+Redis and broker, that a test can start, SIGKILL and start again."""
 
 import os
 import signal
@@ -16,25 +16,27 @@ def empty_celery_queues() -> None:
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
 
 
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a process of the app that must see this test's database."""
+    db = connection.settings_dict  # the test database, not the development one
+    url = (
+        f"mysql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}"
+        f"/{db['NAME']}"
+    )
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": url,
+        "KAFKA_TOPIC_PREFIX": settings.KAFKA_TOPIC_PREFIX,
+        **extra,
+    }
+
+
 class CeleryWorker:
     def __init__(self, *, concurrency: int = 2, **env: str) -> None:
         self.concurrency = concurrency
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
-
-    def _environment(self) -> dict[str, str]:
-        db = connection.settings_dict  # the test database, not the development one
-        url = (
-            f"mysql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}"
-            f"/{db['NAME']}"
-        )
-        return {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": url,
-            "KAFKA_TOPIC_PREFIX": settings.KAFKA_TOPIC_PREFIX,
-            **self.env,
-        }
 
     def start(self) -> "CeleryWorker":
         self.process = subprocess.Popen(
@@ -51,7 +53,7 @@ class CeleryWorker:
                 "--without-gossip",
                 "--without-mingle",
             ],
-            env=self._environment(),
+            env=subprocess_env(**self.env),
             # Its own process group: SIGKILL takes the pool processes with the main one.
             start_new_session=True,
         )

@@ -142,6 +142,9 @@ class OutboxRelay:
                 backoff = 0.5
             except (KafkaException, DeliveryFailed) as exc:
                 logger.warning("relay: broker unavailable (%s); retrying in %.1fs", exc, backoff)
+                # A fresh producer: a broker that lost its state (or a producer id that ran
+                # out) leaves the old idempotent producer failing for good.
+                self.producer = Producer(producer_config(self.bootstrap))
                 time.sleep(backoff)
                 backoff = min(max_backoff, backoff * 2)
                 continue

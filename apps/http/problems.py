@@ -10,6 +10,8 @@ from functools import wraps
 from typing import Any
 
 import redis.exceptions
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django_redis.exceptions import ConnectionInterrupted
@@ -194,7 +196,21 @@ def dependency_problem(exc: Exception) -> Response | None:
     return domain_problem(error) if error is not None else None
 
 
+BODY_TOO_LARGE_CODE, BODY_TOO_LARGE_TITLE = "body_too_large", "Request body too large"
+
+
+def body_too_large_detail() -> str:
+    return f"Request bodies are limited to {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):  # a body sent without a length, cut off when read
+        return problem_response(
+            status=413,
+            code=BODY_TOO_LARGE_CODE,
+            title=BODY_TOO_LARGE_TITLE,
+            detail=body_too_large_detail(),
+        )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     if isinstance(exc, domain.DomainError):

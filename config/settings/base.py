@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.ops.metrics.RequestMetricsMiddleware",
     "apps.ops.correlation.CorrelationIdMiddleware",
+    "apps.http.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,0 +1,59 @@
+"""MariaDB goes away in the middle of a sale, as during a restart: every connection dropped,
+new ones refused for a while, then back. Fans get 503 with Retry-After meanwhile (never a
+500), and afterwards no seat is sold twice and no point is lost (reconcile)."""
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection, connections
+
+from apps.concert.models import ScheduleRecord
+from tests.concurrency import in_threads
+from tests.conftest import AdmittedFan
+from tests.faults.sale import assert_sale_survived, keep_buying
+from tests.faults.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
+
+
+@pytest.fixture
+def database_behind_a_proxy() -> Iterator[TcpProxy]:
+    """New connections of this process go through the proxy."""
+    settings_dict = connections["default"].settings_dict
+    proxy = TcpProxy(int(settings_dict["PORT"] or 3306))
+    original = (settings_dict["HOST"], settings_dict["PORT"])
+    connection.close()
+    settings_dict["HOST"], settings_dict["PORT"] = "127.0.0.1", str(proxy.port)
+    yield proxy
+    proxy.heal()
+    connection.close()
+    settings_dict["HOST"], settings_dict["PORT"] = original
+    proxy.close()
+
+
+def test_a_sale_goes_on_through_a_database_restart(
+    make_schedule: Callable[..., ScheduleRecord],
+    admit: Callable[..., AdmittedFan],
+    database_behind_a_proxy: TcpProxy,
+) -> None:
+    schedule = make_schedule(seats=40, max_active=50)
+    fans = [admit(schedule) for _ in range(8)]
+    sale = keep_buying(fans, schedule, seconds=6)
+
+    def fault(i: int) -> object:
+        if i < len(fans):
+            return sale(i)
+        time.sleep(1.5)
+        database_behind_a_proxy.cut()
+        time.sleep(2)  # restarting
+        database_behind_a_proxy.heal()
+        return None
+
+    results = in_threads(len(fans) + 1, fault)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    answers = results[0]
+    assert answers.statuses[503] > 0, "the database was away; someone should have been told"
+    assert answers.statuses[201] > 0
+    assert_sale_survived(answers)
