@@ -6,8 +6,10 @@ from typing import Any
 
 from adapters.lua_script import LuaScript
 
-TICKETS_KEY = "ranking:tickets"
-SOLD_OUT_KEY = "ranking:sold_out_seconds"  # hash: concert id -> fastest sell-out, seconds
+# One hash tag for all ranking keys: the count and its per-event marker are written by one
+# script, which a Redis Cluster allows only within one slot.
+TICKETS_KEY = "ranking:{r}:tickets"
+SOLD_OUT_KEY = "ranking:{r}:sold_out_seconds"  # hash: concert id -> fastest sell-out, seconds
 MARKER_TTL_SECONDS = 7 * 24 * 3600
 COUNT_SALE = LuaScript((Path(__file__).parent / "lua" / "count_sale.lua").read_text())
 
@@ -18,7 +20,7 @@ class RedisRanking:
 
     def count_sale(self, *, event_id: str, concert_id: int, tickets: int) -> bool:
         """Adds the tickets once, however often the same event arrives."""
-        keys = [f"ranking:seen:{event_id}", TICKETS_KEY]
+        keys = [f"ranking:{{r}}:seen:{event_id}", TICKETS_KEY]
         return bool(COUNT_SALE(self.client, keys, [concert_id, tickets, MARKER_TTL_SECONDS]))
 
     def record_sold_out(self, *, concert_id: int, seconds: float) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from adapters.concert.ranking import TICKETS_KEY
 from adapters.messaging.envelope import EVENT_TYPES
 from adapters.messaging.relay import OutboxRelay, ensure_topics
 from apps.concert.models import ScheduleRecord
@@ -35,7 +36,7 @@ def test_a_minute_without_the_broker_loses_nothing(
     admit: Callable[..., AdmittedFan],
 ) -> None:
     forget_wired_clients()
-    ranking().client.delete("ranking:tickets")
+    ranking().client.delete(TICKETS_KEY)
     ensure_topics(broker.bootstrap, prefix="", partitions=3)
     schedule = make_schedule(seats=60, max_active=50)
     fans = [admit(schedule) for _ in range(6)]
@@ -85,5 +86,5 @@ def test_a_minute_without_the_broker_loses_nothing(
         handle_event.apply(args=["concert", envelope["type"], envelope])
     sign = {"payment.succeeded": 1, "payment.refunded": -1}
     net = sum(sign.get(e["type"], 0) * len(e["payload"]["seat_ids"]) for e in envelopes)
-    counted = ranking().client.zscore("ranking:tickets", schedule.concert_id) or 0
+    counted = ranking().client.zscore(TICKETS_KEY, schedule.concert_id) or 0
     assert int(counted) == net  # sales minus refunds, each counted once

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from django.db import transaction
 
+from adapters.concert.ranking import TICKETS_KEY
 from adapters.messaging.envelope import EVENT_TYPES
 from adapters.messaging.outbox import record_event
 from apps.concert.models import ScheduleRecord
@@ -44,7 +45,7 @@ def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_no_effect(
     make_schedule: Callable[..., ScheduleRecord],
 ) -> None:
     forget_wired_clients()
-    ranking().client.delete("ranking:tickets")
+    ranking().client.delete(TICKETS_KEY)
     schedule = make_schedule(seats=1)
     seat = schedule.seats.get().id
     with transaction.atomic():
@@ -79,4 +80,4 @@ def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_no_effect(
     assert ids == {str(i) for i in OutboxEventRecord.objects.values_list("event_id", flat=True)}
     for envelope in envelopes:  # duplicates included
         handle_event.apply(args=["concert", envelope["type"], envelope])
-    assert ranking().client.zscore("ranking:tickets", schedule.concert_id) == EVENTS
+    assert ranking().client.zscore(TICKETS_KEY, schedule.concert_id) == EVENTS

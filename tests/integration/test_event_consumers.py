@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from adapters.concert.ranking import SOLD_OUT_KEY, TICKETS_KEY
 from adapters.messaging.consumer import EventConsumer
 from adapters.queue.connection import queue_redis
 from apps.concert import catalog
@@ -32,7 +33,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
 def _empty_ranking() -> None:
     queue_redis.cache_clear()
     ranking.cache_clear()
-    ranking().client.delete("ranking:tickets", "ranking:sold_out_seconds")
+    ranking().client.delete(TICKETS_KEY, SOLD_OUT_KEY)
 
 
 def consumer(prefix: str, seen: list[tuple[str, dict[str, Any]]]) -> EventConsumer:  # noqa: F811

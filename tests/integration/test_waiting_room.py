@@ -276,3 +276,22 @@ def test_redis_down_is_queue_unavailable() -> None:
     room = RedisWaitingRoom(dead, user_rate=0, user_burst=0, ip_rate=0, ip_burst=0)
     with pytest.raises(QueueUnavailable):
         room.enter(schedule_id=1, user_id=1, client_ip="x", now_ms=T0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_mailboxes_and_the_ranking_work_the_same_on_a_cluster(client: Any) -> None:
+    """What the event handlers keep in Redis lives beside the waiting room, so it must run
+    on a Redis Cluster too: multi-key scripts stay within one hash slot."""
+    from adapters.concert.ranking import RedisRanking
+    from adapters.messaging.ordering import ScheduleMailbox
+
+    ranking = RedisRanking(client)
+    assert ranking.count_sale(event_id="e1", concert_id=7, tickets=2)
+    assert not ranking.count_sale(event_id="e1", concert_id=7, tickets=2)  # once
+    ranking.record_sold_out(concert_id=7, seconds=12.5)
+    assert ranking.top(1) == [(7, 2, 12.5)]
+
+    box = ScheduleMailbox(client, group="concert", schedule_id=5, claim_seconds=60)
+    assert box.post(topic="t", envelope={"sequence": 3})
+    box.done(3)
+    assert box.handled_up_to() == 3 and box.next_events(5) == [] and not box.release()
