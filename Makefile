@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve bench bench-flash-sale test deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events
+.PHONY: run serve bench bench-flash-sale test test-faults deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events
 
 $(STAMP): pyproject.toml
 	scripts/services deps
@@ -47,6 +47,10 @@ pytest: services
 	$(VENV)/bin/pytest
 
 check: lint typecheck pytest
+
+# Only the fault-injection suite (tests/faults): dependencies broken mid-sale (~2 minutes).
+test-faults: services
+	$(VENV)/bin/pytest -m faults
 
 test: check
 

@@ -13,6 +13,7 @@ from django.db import connection
 
 from apps.concert.models import ScheduleRecord
 from apps.payment.management.commands.reconcile import find_violations
+from tests.concurrency import in_threads
 from tests.conftest import AdmittedFan
 
 # What a fan may be told while a dependency fails: all clean, documented answers.
@@ -95,6 +96,26 @@ def keep_buying(
         return answers
 
     return work
+
+
+def sale_through(
+    fault: Callable[[], None], fans: list[AdmittedFan], schedule: ScheduleRecord, seconds: float
+) -> Answers:
+    """Runs the sale in one thread per fan and `fault` in one more, all started together;
+    returns every answer the fans got."""
+    sale = keep_buying(fans, schedule, seconds)
+
+    def work(i: int) -> object:
+        if i < len(fans):
+            return sale(i)
+        fault()
+        return None
+
+    results = in_threads(len(fans) + 1, work)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    answers: Answers = results[0]
+    return answers
 
 
 def assert_sale_survived(answers: Answers) -> None:

@@ -9,9 +9,8 @@ import pytest
 from django.db import connection, connections
 
 from apps.concert.models import ScheduleRecord
-from tests.concurrency import in_threads
 from tests.conftest import AdmittedFan
-from tests.faults.sale import assert_sale_survived, keep_buying
+from tests.faults.sale import assert_sale_survived, sale_through
 from tests.faults.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
@@ -39,21 +38,14 @@ def test_a_sale_goes_on_through_a_database_restart(
 ) -> None:
     schedule = make_schedule(seats=40, max_active=50)
     fans = [admit(schedule) for _ in range(8)]
-    sale = keep_buying(fans, schedule, seconds=6)
 
-    def fault(i: int) -> object:
-        if i < len(fans):
-            return sale(i)
+    def fault() -> None:
         time.sleep(1.5)
         database_behind_a_proxy.cut()
         time.sleep(2)  # restarting
         database_behind_a_proxy.heal()
-        return None
 
-    results = in_threads(len(fans) + 1, fault)
-    errors = [r for r in results if isinstance(r, Exception)]
-    assert not errors, errors
-    answers = results[0]
+    answers = sale_through(fault, fans, schedule, seconds=6)
     assert answers.statuses[503] > 0, "the database was away; someone should have been told"
     assert answers.statuses[201] > 0
     assert_sale_survived(answers)

@@ -14,9 +14,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from apps.concert.models import ScheduleRecord
-from tests.concurrency import in_threads
 from tests.conftest import AdmittedFan
-from tests.faults.sale import assert_sale_survived, keep_buying
+from tests.faults.sale import assert_sale_survived, sale_through
 from tests.network import free_port
 from tests.wiring import forget_wired_clients
 
@@ -86,21 +85,14 @@ def test_a_sale_goes_on_through_a_redis_restart(
 ) -> None:
     schedule = make_schedule(seats=40, max_active=50)
     fans = [admit(schedule) for _ in range(8)]
-    sale = keep_buying(fans, schedule, seconds=6)
 
-    def fault(i: int) -> object:
-        if i < len(fans):
-            return sale(i)
+    def fault() -> None:
         time.sleep(1.5)
         own_redis.kill()
         time.sleep(1.5)  # down
         own_redis.start()
-        return None
 
-    results = in_threads(len(fans) + 1, fault)
-    errors = [r for r in results if isinstance(r, Exception)]
-    assert not errors, errors
-    answers = results[0]
+    answers = sale_through(fault, fans, schedule, seconds=6)
     assert answers.statuses[503] > 0, "Redis was down; someone should have been told so"
     assert answers.statuses[201] > 0
     assert_sale_survived(answers)
