@@ -237,6 +237,10 @@ BENCH_MODE = env_bool("BENCH_MODE", False)
 
 # --- holds and payments -----------------------------------------------------------------------
 MAX_SEATS_PER_FAN = env_int("MAX_SEATS_PER_FAN", 4)
+# Holds per fan and schedule: HOLD_RATE_PER_USER a second, bursts of HOLD_BURST_PER_USER
+# (0 turns it off). A fan retrying after a few 409s stays well within it.
+HOLD_RATE_PER_USER = float(env_str("HOLD_RATE_PER_USER", "2"))
+HOLD_BURST_PER_USER = env_int("HOLD_BURST_PER_USER", 10)
 CELERY_BEAT_SCHEDULE["expire-holds"] = {
     "task": "apps.reservation.tasks.expire_holds",
     "schedule": 10.0,

@@ -69,6 +69,11 @@ class EntryRateLimited(RateLimited):
     title = "Too many attempts to enter"
 
 
+class HoldRateLimited(RateLimited):
+    code = "rate_limited"
+    title = "Too many holds"
+
+
 class NotAdmitted(Forbidden):
     code = "not_admitted"
     title = "Not admitted: wait for your turn in the queue"

@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -145,3 +146,23 @@ def test_no_password_or_token_reaches_the_logs(
     ):
         if secret:
             assert secret not in logged
+
+
+def test_holding_too_often_is_rate_limited(
+    make_schedule: Callable[..., ScheduleRecord],
+    admit: Callable[..., AdmittedFan],
+    settings: Any,
+) -> None:
+    settings.HOLD_RATE_PER_USER, settings.HOLD_BURST_PER_USER = 0.5, 3
+    schedule = make_schedule(seats=8)
+    fan = admit(schedule)
+    taken = schedule.seats.order_by("id").first()
+    assert taken is not None
+    body = {"schedule_id": schedule.id, "seat_ids": [taken.id]}
+    assert fan.client().post("/api/v1/reservations", body, format="json").status_code == 201
+    for _ in range(2):  # the same seat again: 409s, and each counts
+        answer = fan.client().post("/api/v1/reservations", body, format="json")
+        assert answer.status_code == 409
+    limited = fan.client().post("/api/v1/reservations", body, format="json")
+    assert_problem(limited, 429, "rate_limited")
+    assert int(limited["Retry-After"]) >= 1

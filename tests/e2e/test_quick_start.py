@@ -43,6 +43,10 @@ def server(transactional_db: None) -> Iterator[str]:
             str(port),
             "--workers",
             "1",
+            # One Python thread: tests/e2e/test_slow_clients.py shows it is not held by
+            # clients that never finish their request.
+            "--blocking-threads",
+            "1",
             "config.wsgi:application",
         ],
         cwd=ROOT,

@@ -6,20 +6,8 @@ local c = load_cfg()
 if not c then return {'no_config'} end
 if closed(c, now) then return {'closed'} end
 
--- Token buckets: `rate` entries per second, up to `burst` at once.
-local function take(key, rate, burst)
-  if rate <= 0 then return 0 end
-  local b = redis.call('HMGET', key, 't', 'ms')
-  local tokens = tonumber(b[1]) or burst
-  local last = tonumber(b[2]) or now
-  tokens = math.min(burst, tokens + (now - last) * rate / 1000)
-  if tokens < 1 then return math.ceil((1 - tokens) * 1000 / rate) end
-  redis.call('HSET', key, 't', tostring(tokens - 1), 'ms', now)
-  redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
-  return 0
-end
-local wait_ms = take(KEYS[7], tonumber(ARGV[3]), tonumber(ARGV[4]))
-if wait_ms == 0 then wait_ms = take(KEYS[8], tonumber(ARGV[5]), tonumber(ARGV[6])) end
+local wait_ms = take(KEYS[7], tonumber(ARGV[3]), tonumber(ARGV[4]), now)
+if wait_ms == 0 then wait_ms = take(KEYS[8], tonumber(ARGV[5]), tonumber(ARGV[6]), now) end
 if wait_ms > 0 then return {'rate_limited', wait_ms} end
 
 open_if_due(c, now)

@@ -6,6 +6,20 @@
 
 local RATE_WINDOW_MS = 60000
 
+-- A token bucket: `rate` a second, up to `burst` at once. Returns 0 and takes a token, or
+-- the milliseconds until one is due.
+local function take(key, rate, burst, now)
+  if rate <= 0 then return 0 end
+  local b = redis.call('HMGET', key, 't', 'ms')
+  local tokens = tonumber(b[1]) or burst
+  local last = tonumber(b[2]) or now
+  tokens = math.min(burst, tokens + (now - last) * rate / 1000)
+  if tokens < 1 then return math.ceil((1 - tokens) * 1000 / rate) end
+  redis.call('HSET', key, 't', tostring(tokens - 1), 'ms', now)
+  redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
+  return 0
+end
+
 local function load_cfg()
   local v = redis.call('HMGET', KEYS[1], 'max_active', 'admit_per_second', 'abandon_ms',
     'active_ttl_ms', 'opens_ms', 'closes_ms', 'paused', 'cancelled')

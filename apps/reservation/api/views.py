@@ -17,6 +17,7 @@ from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
 from apps.http.pagination import keyset_page, page_request, paginated
 from apps.queue.permissions import HasAccessToken
+from apps.queue.wiring import throttle_holds
 from apps.reservation.models import ReservationRecord
 from apps.reservation.wiring import cancel_reservation, hold_seats
 from domain.reservation.model import Reservation, ReservationNotFound, ReservationStatus
@@ -80,6 +81,7 @@ class ReservationsView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(HoldInput, request.data)
+        throttle_holds(schedule_id=data["schedule_id"], user_id=user_id_of(request))
         reservation = hold_seats()(
             user_id=user_id_of(request), schedule_id=data["schedule_id"], seat_ids=data["seat_ids"]
         )
