@@ -127,3 +127,14 @@ def assert_sale_survived(answers: Answers) -> None:
     assert set(answers.statuses) <= {200, 201, 400, 403, 409, 429, 503}, answers.statuses
     assert set(answers.codes) <= EXPECTED_CODES, answers.codes
     assert find_violations() == []
+
+
+def assert_a_sale_survives(
+    fault: Callable[[], None], *, schedule: ScheduleRecord, fans: list[AdmittedFan]
+) -> None:
+    """A dependency on the request path breaks during the sale: fans are told so (503), the
+    sale goes on around it and afterwards, and `assert_sale_survived` holds."""
+    answers = sale_through(fault, fans, schedule, seconds=6)
+    assert answers.statuses[503] > 0, "a dependency was away; someone should have been told"
+    assert answers.statuses[201] > 0
+    assert_sale_survived(answers)

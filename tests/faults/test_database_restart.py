@@ -10,7 +10,7 @@ from django.db import connection, connections
 
 from apps.concert.models import ScheduleRecord
 from tests.conftest import AdmittedFan
-from tests.faults.sale import assert_sale_survived, sale_through
+from tests.faults.sale import assert_a_sale_survives
 from tests.faults.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
@@ -37,7 +37,6 @@ def test_a_sale_goes_on_through_a_database_restart(
     database_behind_a_proxy: TcpProxy,
 ) -> None:
     schedule = make_schedule(seats=40, max_active=50)
-    fans = [admit(schedule) for _ in range(8)]
 
     def fault() -> None:
         time.sleep(1.5)
@@ -45,7 +44,4 @@ def test_a_sale_goes_on_through_a_database_restart(
         time.sleep(2)  # restarting
         database_behind_a_proxy.heal()
 
-    answers = sale_through(fault, fans, schedule, seconds=6)
-    assert answers.statuses[503] > 0, "the database was away; someone should have been told"
-    assert answers.statuses[201] > 0
-    assert_sale_survived(answers)
+    assert_a_sale_survives(fault, schedule=schedule, fans=[admit(schedule) for _ in range(8)])
