@@ -16,7 +16,7 @@ export const options = {
     "http_req_duration{name:concerts}": ["p(95)<50"],
     "http_req_duration{name:seats}": ["p(95)<100"],
   },
-  summaryTrendStats: ["avg", "p(50)", "p(95)", "p(99)", "max"],
+  summaryTrendStats: ["avg", "med", "p(95)", "p(99)", "max"],
 };
 
 export default function () {
