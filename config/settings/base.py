@@ -190,6 +190,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.queue.api.schema.add_queue_paths",
+        "apps.http.schema.add_error_responses",
     ],
 }
 

@@ -22,7 +22,13 @@ class RankingView(PublicView):
         results = EntrySerializer(many=True)
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="1..100, default 10")],
+        parameters=[
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 100},
+                description="1..100, default 10",
+            )
+        ],
         responses={200: OutputSerializer},
         summary="Concerts by tickets sold",
         auth=[],

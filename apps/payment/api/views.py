@@ -56,7 +56,8 @@ class PaymentsView(APIView):
             OpenApiParameter("X-Access-Token", str, OpenApiParameter.HEADER, required=True),
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                # Not blank: at least one character that is not white space.
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
                 OpenApiParameter.HEADER,
                 required=True,
                 description="at most 255 characters; a replay returns the stored response",

@@ -6,6 +6,9 @@ shows them next to the DRF endpoints.
 
 from typing import Any
 
+from apps.http.schema import PROBLEM
+from apps.http.schema import problem as _problem
+
 PLACE = {
     "type": "object",
     "required": ["status", "position", "eta_seconds", "queue_token"],
@@ -33,26 +36,6 @@ PLACE = {
         "access_expires_at": {"type": "string", "format": "date-time"},
     },
 }
-PROBLEM = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail", "code"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-    },
-}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
 
 
 def _place(description: str) -> dict[str, Any]:
