@@ -80,6 +80,7 @@ def test_a_schedules_sales_reach_the_data_platform_in_order_with_four_workers(
     assert len(platform.calls) == 31  # the one failure, retried once
 
 
+@pytest.mark.faults
 def test_a_worker_killed_mid_saga_leaves_the_task_to_run_again_and_refunds_once(
     make_schedule: Callable[..., ScheduleRecord], workers: list[CeleryWorker]
 ) -> None:
