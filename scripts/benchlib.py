@@ -280,6 +280,11 @@ def k6(script: str, summary: str, **env: object) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def metric(summary: dict[str, Any], name: str, stat: str = "count") -> float:
+    """One statistic of a k6 summary's metric (0 when the run never recorded it)."""
+    return float(summary["metrics"].get(name, {}).get("values", {}).get(stat, 0.0))
+
+
 def figures(summary: dict[str, Any]) -> dict[str, float]:
     metrics = summary["metrics"]
     duration = metrics["http_req_duration"]["values"]
