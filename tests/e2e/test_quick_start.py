@@ -1,7 +1,6 @@
 """The README's quick start, against a real granian server on the test database."""
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,9 +12,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from apps.concert.models import ScheduleRecord
+from tests.celery_worker import subprocess_env
 from tests.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,14 +23,8 @@ GRANIAN = Path(sys.executable).parent / "granian"
 
 @pytest.fixture
 def server(transactional_db: None) -> Iterator[str]:
-    db = connection.settings_dict
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_REDIS_URL": settings.CACHES["default"]["LOCATION"],
-    }
+    env = subprocess_env(TEST_REDIS_URL=settings.CACHES["default"]["LOCATION"])
     process = subprocess.Popen(
         [
             str(GRANIAN),
