@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve bench bench-flash-sale test test-faults deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events
+.PHONY: run serve bench bench-flash-sale test test-faults deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events bench-middleware
 
 $(STAMP): pyproject.toml
 	scripts/services deps
@@ -34,7 +34,7 @@ serve: deps
 
 # The bench commands have no .py suffix, so ruff would not find them by itself.
 PY_SCRIPTS := scripts/bench scripts/bench-queue scripts/bench-booking scripts/bench-events \
-	scripts/bench-flash-sale
+	scripts/bench-flash-sale scripts/bench-middleware
 
 lint: deps
 	$(VENV)/bin/ruff check . $(PY_SCRIPTS)
@@ -54,9 +54,14 @@ test-faults: services
 
 test: check
 
-# The waiting-room benchmark: k6 against granian, writes docs/PERFORMANCE.md (~8 minutes).
+# The waiting-room benchmark: k6 against granian and nginx, writes docs/PERFORMANCE.md
+# (~15 minutes).
 bench-queue: services
 	$(PY) scripts/bench-queue
+
+# What each middleware costs per request, in-process (~1 minute).
+bench-middleware: deps
+	$(PY) scripts/bench-middleware
 
 # Holds and payments under load: k6/booking.js, then reconcile (~3 minutes).
 bench-booking: services

@@ -29,6 +29,8 @@ if settings.BENCH_MODE:
     # The minimal JSON view that benchmarks compare the real endpoints with (same server,
     # same middleware, same run). Never mounted outside bench mode.
     urlpatterns.append(path("bench/reference", reference_view, name="bench-reference"))
+    # The same view through no middleware at all (apps.http.api_handler routes it so).
+    urlpatterns.append(path("bench/bare", reference_view, name="bench-bare"))
 
 handler404 = "apps.http.problems.not_found_view"
 handler500 = "apps.http.problems.server_error_view"

@@ -1,6 +1,8 @@
-// Fans passing through the waiting room: enter, poll until admitted, leave (giving the slot
-// back for the next fan). Each iteration is a new fan with its own JWT, user ids from
-// FIRST_USER up. Measures fans through the room per second and each step's latency.
+// Fans passing through the waiting room: enter, watch the public state until `serving`
+// reaches their entry number, claim (their own GET, which answers "admitted" with the access
+// token), leave (giving the slot back for the next fan). Each iteration is a new fan with its
+// own JWT, user ids from FIRST_USER up. Measures fans through the room per second and each
+// step's latency.
 // Bounded: VUS fans at a time for DURATION. Env: BASE_URL, SECRET_KEY, ISSUED_AT,
 // SCHEDULE_ID, FIRST_USER, VUS, DURATION, SUMMARY.
 import http from "k6/http";
@@ -34,11 +36,18 @@ export default function () {
   const started = Date.now();
   let answer = http.post(url, null, params("enter"));
   check(answer, { "entered": (r) => r.status === 201 });
-  for (let polls = 0; answer.status < 300 && answer.json("status") !== "admitted" && polls < 200;
-       polls++) {
+  const entry = answer.status < 300 ? answer.json("entry_number") : null;
+  let beatAt = Date.now() + (answer.status < 300 ? answer.json("heartbeat_seconds") : 10) * 1000;
+  for (let watches = 0; answer.status < 300 && answer.json("status") !== "admitted" &&
+       watches < 200; watches++) {
     sleep(POLL_PAUSE);
-    answer = http.get(url, params("poll"));
-    check(answer, { "polled": (r) => r.status === 200 });
+    const state = http.get(`${url}/state`, { tags: { name: "state" } });
+    check(state, { "state": (r) => r.status === 200 });
+    if ((state.status === 200 && state.json("serving") >= entry) || Date.now() >= beatAt) {
+      answer = http.get(url, params("claim"));  // the claim, or a heartbeat when it is due
+      check(answer, { "claimed": (r) => r.status === 200 });
+      beatAt = Date.now() + 10000;
+    }
   }
   if (answer.status >= 300 || answer.json("status") !== "admitted") return;
   waitTime.add(Date.now() - started);

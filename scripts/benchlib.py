@@ -236,18 +236,25 @@ def bucket_quantile(buckets: list[tuple[float, float]], share: float) -> float:
 
 
 def make_schedule(
-    room: RedisWaitingRoom, *, name: str, max_active: int, rate: int, paused: bool
+    room: RedisWaitingRoom,
+    *,
+    name: str,
+    max_active: int,
+    rate: int,
+    paused: bool,
+    abandon_after_seconds: int = 3600,
+    opens_in: timedelta = timedelta(hours=-1),
 ) -> int:
     now = datetime.now(UTC)
     concert = ConcertRecord.objects.create(title=name, artist="Bench", venue="Loopback")
     schedule = ScheduleRecord.objects.create(
         concert=concert,
         starts_at=now + timedelta(days=2),
-        sale_opens_at=now - timedelta(hours=1),
+        sale_opens_at=now + opens_in,
         sale_closes_at=now + timedelta(days=1),
         max_active=max_active,
         admit_per_second=rate,
-        abandon_after_seconds=3600,
+        abandon_after_seconds=abandon_after_seconds,
     )
     room.store_settings(
         QueueSettings(
@@ -256,7 +263,7 @@ def make_schedule(
             closes_at=schedule.sale_closes_at,
             max_active=max_active,
             admit_per_second=rate,
-            abandon_after_seconds=3600,
+            abandon_after_seconds=abandon_after_seconds,
             active_ttl_seconds=300,
         ),
         now_ms=int(time.time() * 1000),

@@ -1,9 +1,19 @@
-"""nginx in front of app servers on loopback, as in production: it buffers each request in
-full before passing it on, so a slow client ties up a connection slot of nginx and never a
-Python thread, and gives up on it after 10 s. Used by the scale-out benchmark and the
-slow-client test."""
+"""nginx in front of app servers on loopback, as in production:
+- it buffers each request in full before passing it on, so a slow client ties up a
+  connection slot of nginx and never a Python thread, and gives up on it after 10 s;
+- it keeps connections to the app servers alive;
+- it caches each schedule's public queue state for the second the app allows
+  (`Cache-Control: max-age=1`): one request a second per schedule reaches the app however
+  many fans watch; the others get the cached copy, or a 304 for their ETag. While the copy is
+  renewed, one request goes to the app and the rest get the copy (lock, stale while
+  updating); if the app answers an error, the last copy serves for a few more seconds
+  (`stale-if-error` from the app).
+`make serve` runs it in front of granian (`python scripts/nginx_proxy.py`); so do the
+slow-client test and the benchmarks."""
 
+import argparse
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -22,18 +32,30 @@ http {{
   client_header_timeout 10s;
   client_body_timeout 10s;
   client_max_body_size 64k;
+  proxy_cache_path {cache} levels=1:2 keys_zone=queue_state:10m max_size=64m
+                   inactive=1m use_temp_path=off;
   upstream api {{
 {servers}
     keepalive 256;
   }}
   server {{
     listen 127.0.0.1:{port} backlog=2048;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
     location / {{
       proxy_pass http://api;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Real-IP $remote_addr;
+    }}
+    location ~ ^/api/v1/schedules/[0-9]+/queue/state$ {{
+      proxy_pass http://api;
+      proxy_cache queue_state;
+      proxy_cache_key $uri;
+      proxy_cache_lock on;
+      proxy_cache_lock_timeout 2s;
+      proxy_cache_use_stale updating;
+      proxy_cache_background_update on;
+      add_header X-Cache $upstream_cache_status always;
     }}
   }}
 }}
@@ -52,8 +74,14 @@ def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Ite
     """Runs nginx on 127.0.0.1:port in front of the upstreams; yields its base URL."""
     parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="nginx-", dir=parent))
+    # Started as root, nginx's workers run as an unprivileged user, who must be able to reach
+    # the cache: it lives in the system's temporary directory, not under `parent`.
+    cache = Path(tempfile.mkdtemp(prefix="nginx-cache-"))
+    cache.chmod(0o755)
     servers = "\n".join(f"    server 127.0.0.1:{upstream};" for upstream in upstream_ports)
-    (workdir / "nginx.conf").write_text(CONFIG.format(workdir=workdir, servers=servers, port=port))
+    (workdir / "nginx.conf").write_text(
+        CONFIG.format(workdir=workdir, cache=cache, servers=servers, port=port)
+    )
     process = subprocess.Popen(
         [nginx_binary(), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
         start_new_session=True,
@@ -65,3 +93,29 @@ def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Ite
         process.terminate()
         process.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def main() -> None:
+    """`make serve`: nginx in front of the app servers until stopped."""
+    parser = argparse.ArgumentParser(description="nginx in front of app servers on loopback")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--upstream", type=int, action="append", required=True)
+    parser.add_argument("--workdir", type=Path, default=Path(".run"))
+    args = parser.parse_args()
+    stop = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with nginx_in_front(args.upstream, port=args.port, parent=args.workdir) as url:
+        print(f"nginx: {url} -> app servers on ports {args.upstream}", flush=True)
+        while not stop:
+            time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    main()

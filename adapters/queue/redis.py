@@ -21,21 +21,32 @@ from domain.queue.model import (
     Place,
     PlaceState,
     QueueNotFound,
+    QueuePhase,
     QueueSettings,
+    QueueState,
     QueueStats,
     QueueUnavailable,
     retry_after_seconds,
 )
 
 LUA_DIR = Path(__file__).parent / "lua"
-SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "throttle")
+SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "state", "throttle")
 SCHEDULES_KEY = "q:schedules"  # every schedule with a waiting room, for the periodic tick
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def schedule_keys(schedule_id: int) -> list[str]:
     tag = f"{{s:{schedule_id}}}"
-    return [f"q:{tag}:{part}" for part in ("cfg", "wait", "seen", "active", "pre", "state")]
+    return [f"q:{tag}:{part}" for part in ("cfg", "line", "beats", "active", "pre", "state")]
+
+
+def fan_key(schedule_id: int, user_id: int) -> str:
+    """The small hash that holds this fan's record among 100 (see lua/lib.lua)."""
+    return f"q:{{s:{schedule_id}}}:f:{user_id // 100}"
+
+
+def fan_keys(schedule_id: int, user_id: int) -> list[str]:
+    return [*schedule_keys(schedule_id), fan_key(schedule_id, user_id)]
 
 
 @contextmanager
@@ -63,11 +74,11 @@ class RedisWaitingRoom:
         user_burst: int,
         ip_rate: float,
         ip_burst: int,
-        max_sweep: int = 5000,
+        open_batch: int = 1000,
     ) -> None:
         self.client = client
+        self.open_batch = open_batch
         self.limits = (user_rate, user_burst, ip_rate, ip_burst)
-        self.max_sweep = max_sweep
         lib = (LUA_DIR / "lib.lua").read_text()
         self.scripts = {
             name: LuaScript(lib + "\n" + (LUA_DIR / f"{name}.lua").read_text()) for name in SCRIPTS
@@ -96,9 +107,10 @@ class RedisWaitingRoom:
             position=int(reply[1]),
             eta_seconds=int(reply[2]),
             active_until_ms=int(reply[3]),
-            entry_number=int(reply[4]),
+            entry_number=int(reply[4]) or None,
             created=bool(int(reply[5])),
             opens_at_ms=int(reply[6]),
+            heartbeat_seconds=int(reply[7]) // 1000,
         )
 
     def throttle(
@@ -109,25 +121,51 @@ class RedisWaitingRoom:
         return int(self._run("throttle", [key], [now_ms, rate, burst]))
 
     def enter(self, *, schedule_id: int, user_id: int, client_ip: str, now_ms: int) -> Place:
-        keys = schedule_keys(schedule_id)
+        keys = fan_keys(schedule_id, user_id)
         tag = f"{{s:{schedule_id}}}"
         keys += [f"q:{tag}:rl:u:{user_id}", f"q:{tag}:rl:ip:{client_ip}"]
-        reply = self._run("enter", keys, [user_id, now_ms, *self.limits])
+        reply = self._run("enter", keys, [user_id, now_ms, *self.limits, self.open_batch])
         return self._place(reply, schedule_id=schedule_id)
 
     def place(self, *, schedule_id: int, user_id: int, now_ms: int) -> Place:
-        reply = self._run("status", schedule_keys(schedule_id), [user_id, now_ms])
+        reply = self._run(
+            "status", fan_keys(schedule_id, user_id), [user_id, now_ms, self.open_batch]
+        )
         return self._place(reply, schedule_id=schedule_id)
 
     def leave(self, *, schedule_id: int, user_id: int) -> bool:
-        return bool(self._run("leave", schedule_keys(schedule_id), [user_id]))
+        return bool(self._run("leave", fan_keys(schedule_id, user_id), [user_id]))
 
     def touch(self, *, schedule_id: int, user_id: int, now_ms: int) -> int:
         return int(self._run("touch", schedule_keys(schedule_id), [user_id, now_ms]))
 
     def tick(self, *, schedule_id: int, now_ms: int) -> list[int]:
-        admitted = self._run("tick", schedule_keys(schedule_id), [now_ms, self.max_sweep])
-        return [int(user) for user in admitted]
+        """One admission step. An opening under way is finished first, one bounded script
+        call at a time, so other commands run between the steps."""
+        while True:
+            opening, admitted = self._step(schedule_id=schedule_id, now_ms=now_ms)
+            if not opening:
+                return admitted
+
+    def _step(self, *, schedule_id: int, now_ms: int) -> tuple[bool, list[int]]:
+        """One bounded tick script: (an opening is still under way, fans admitted)."""
+        keys = schedule_keys(schedule_id)
+        opening, admitted = self._run("tick", keys, [now_ms, self.open_batch])
+        return bool(int(opening)), [int(user) for user in admitted]
+
+    def state(self, *, schedule_id: int, now_ms: int) -> QueueState:
+        reply = self._run("state", schedule_keys(schedule_id), [now_ms])
+        if _text(reply[0]) == "no_config":
+            raise QueueNotFound(f"no waiting room for schedule {schedule_id}")
+        return QueueState(
+            schedule_id=schedule_id,
+            phase=QueuePhase(_text(reply[0])),
+            serving=int(reply[1]),
+            waiting=int(reply[2]),
+            admitted_per_second=float(_text(reply[3])),
+            opens_at_ms=int(reply[4]),
+            as_of_ms=now_ms,
+        )
 
     def stats(self, *, schedule_id: int, now_ms: int) -> QueueStats:
         r = self._run("stats", schedule_keys(schedule_id), [now_ms])
@@ -140,6 +178,7 @@ class RedisWaitingRoom:
             entered_total=int(r[5]),
             admitted_per_second=float(_text(r[6])),
             paused=bool(int(r[7])),
+            serving=int(r[8]),
         )
 
     def store_settings(self, settings: QueueSettings, *, now_ms: int) -> None:
@@ -152,7 +191,8 @@ class RedisWaitingRoom:
                 mapping={
                     "max_active": settings.max_active,
                     "admit_per_second": settings.admit_per_second,
-                    "abandon_ms": settings.abandon_after_seconds * 1000,
+                    "abandon_ms": settings.abandon_after_ms,
+                    "heartbeat_ms": settings.heartbeat_seconds * 1000,
                     "active_ttl_ms": settings.active_ttl_seconds * 1000,
                     "hold_ttl_ms": settings.hold_ttl_seconds * 1000,
                     "opens_ms": opens_ms,
@@ -170,15 +210,29 @@ class RedisWaitingRoom:
 
     def purge(self, *, schedule_id: int) -> None:
         """Empties the queue and the active set; keeps the settings."""
-        _, wait, seen, active, pre, state = schedule_keys(schedule_id)
+        _, line, beats, active, pre, state = schedule_keys(schedule_id)
         with redis_unavailable_as_queue_unavailable():
-            self.client.delete(wait, seen, active, pre, state)
+            for key in self.client.scan_iter(match=f"q:{{s:{schedule_id}}}:f:*", count=1000):
+                self.client.delete(key)
+            self.client.delete(line, beats, active, pre, state)
 
     def waiting_users(self, *, schedule_id: int) -> list[tuple[int, int]]:
-        """(user, entry number) in queue order, for operators' exports."""
-        wait = schedule_keys(schedule_id)[1]
-        rows: list[tuple[bytes, float]] = self.client.zrange(wait, 0, -1, withscores=True)  # type: ignore[assignment]
-        return [(int(user), int(entry)) for user, entry in rows]
+        """(user, entry number) of every place still held, in line order, for operators'
+        exports. Not atomic: a line moving meanwhile may show a fan twice or not at all."""
+        _, line, *_, state = schedule_keys(schedule_id)
+        # While an opening is under way, the line starts after the numbers still reserved.
+        serving, next_early = self.client.hmget(state, ["serving", "next_early"])
+        head = int(next_early or serving or 0)
+        users = [int(user) for user in self.client.lrange(line, 0, -1)]
+        pipe = self.client.pipeline(transaction=False)
+        for user in users:
+            pipe.hget(fan_key(schedule_id, user), str(user))
+        held = []
+        for offset, (user, record) in enumerate(zip(users, pipe.execute(), strict=True)):
+            entry = head + 1 + offset
+            if record is not None and int(_text(record).split(":")[0]) == entry:
+                held.append((user, entry))
+        return held
 
     def known_schedules(self) -> list[int]:
         with redis_unavailable_as_queue_unavailable():

@@ -22,6 +22,7 @@ def queue_settings_of_record(schedule: ScheduleRecord) -> QueueSettings:
         abandon_after_seconds=schedule.abandon_after_seconds,
         active_ttl_seconds=settings.QUEUE_ACTIVE_TTL_SECONDS,
         hold_ttl_seconds=schedule.hold_ttl_seconds,
+        heartbeat_seconds=settings.QUEUE_HEARTBEAT_SECONDS,
         cancelled=schedule.status == ScheduleStatus.CANCELLED.value,
     )
 

@@ -1,8 +1,8 @@
 """Every request gets a correlation id (the client's X-Request-ID, or a new one), echoed in
 the response and written on every event the request causes."""
 
+import os
 import re
-import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +18,7 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.META.get("HTTP_X_REQUEST_ID", "")
-        value = given if ACCEPTED.match(given) else uuid.uuid4().hex
+        value = given if given and ACCEPTED.match(given) else os.urandom(16).hex()
         token = correlation_id.set(value)
         try:
             response = self.get_response(request)

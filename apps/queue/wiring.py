@@ -10,7 +10,7 @@ from adapters.queue.connection import queue_redis
 from adapters.queue.redis import RedisWaitingRoom
 from domain.queue.access import AccessTokens
 from domain.queue.model import HoldRateLimited
-from domain.queue.usecases import CheckPlace, EnterQueue, RequireAccess
+from domain.queue.usecases import CheckPlace, EnterQueue, ReadQueueState, RequireAccess
 
 
 @cache
@@ -53,6 +53,11 @@ def enter_queue() -> EnterQueue:
 @cache
 def check_place() -> CheckPlace:
     return CheckPlace(**_parts())  # type: ignore[arg-type]
+
+
+@cache
+def read_queue_state() -> ReadQueueState:
+    return ReadQueueState(**_parts())  # type: ignore[arg-type]
 
 
 @cache

@@ -48,6 +48,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Bearer-token API requests (and the probes) need only these: no sessions, CSRF, session
+# user, messages or frame options (apps/http/api_handler.py).
+API_MIDDLEWARE = [
+    "apps.ops.metrics.RequestMetricsMiddleware",
+    "apps.ops.correlation.CorrelationIdMiddleware",
+    "apps.http.body_limit.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+]
+API_PATH_PREFIXES = ["/api/v1/", "/healthz", "/readyz", "/metrics", "/bench/"]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -220,6 +230,11 @@ QUEUE_REDIS_CLUSTER = env_bool("QUEUE_REDIS_CLUSTER", False)
 QUEUE_REDIS_MAX_CONNECTIONS = env_int("QUEUE_REDIS_MAX_CONNECTIONS", 64)
 # How long an admitted fan may stay without acting (holding, paying) before the slot is freed.
 QUEUE_ACTIVE_TTL_SECONDS = env_int("QUEUE_ACTIVE_TTL_SECONDS", 300)
+# How often a waiting fan's client calls its own GET .../queue to keep the place. A fan who
+# misses about three heartbeats (at least the schedule's abandon_after_seconds) loses it.
+QUEUE_HEARTBEAT_SECONDS = env_int("QUEUE_HEARTBEAT_SECONDS", 10)
+# How long a web process reuses the public queue state it last read from Redis.
+QUEUE_STATE_MAX_AGE_SECONDS = 1
 # Entry attempts: token buckets per fan and per client address (0 turns a limit off).
 QUEUE_ENTRY_RATE_PER_USER = float(env_str("QUEUE_ENTRY_RATE_PER_USER", "2"))
 QUEUE_ENTRY_BURST_PER_USER = env_int("QUEUE_ENTRY_BURST_PER_USER", 5)

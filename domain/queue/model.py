@@ -8,6 +8,13 @@ from enum import StrEnum
 from domain.errors import DependencyUnavailable, Forbidden, NotFound, RateLimited
 
 
+class QueuePhase(StrEnum):
+    PRE_QUEUE = "pre_queue"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
 class PlaceState(StrEnum):
     PRE_QUEUE = "pre_queue"
     WAITING = "waiting"
@@ -26,20 +33,49 @@ class QueueSettings:
     abandon_after_seconds: int
     active_ttl_seconds: int
     hold_ttl_seconds: int = 300
+    heartbeat_seconds: int = 10
     cancelled: bool = False
+
+    @property
+    def abandon_after_ms(self) -> int:
+        """A fan loses the place after missing about three heartbeats, never sooner: one late
+        or lost heartbeat must not cost anyone a place."""
+        return max(self.abandon_after_seconds, 3 * self.heartbeat_seconds) * 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Place:
-    """A fan's place: `position` counts from 1 while waiting and is 0 once admitted."""
+    """A fan's place: `position` counts from 1 while waiting and is 0 once admitted.
+
+    `entry_number` is the place in line (None in the pre-queue and once admitted):
+    `position` is `entry_number` minus the public `serving`.
+    """
 
     state: PlaceState
     position: int
     eta_seconds: int
-    entry_number: int
+    entry_number: int | None
     active_until_ms: int
     opens_at_ms: int
+    heartbeat_seconds: int
     created: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueState:
+    """How far the line has moved: the same answer for every fan, so caches may share it.
+
+    Every fan whose entry number is at or below `serving` has been admitted or has lost the
+    place; `waiting` counts the fans in line who still send heartbeats.
+    """
+
+    schedule_id: int
+    phase: QueuePhase
+    serving: int
+    waiting: int
+    admitted_per_second: float
+    opens_at_ms: int
+    as_of_ms: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +88,7 @@ class QueueStats:
     entered_total: int
     admitted_per_second: float
     paused: bool
+    serving: int = 0
 
 
 class QueueNotFound(NotFound):

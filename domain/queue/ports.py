@@ -1,6 +1,6 @@
 from typing import Protocol
 
-from domain.queue.model import Place, QueueSettings, QueueStats
+from domain.queue.model import Place, QueueSettings, QueueState, QueueStats
 
 
 class Clock(Protocol):
@@ -23,6 +23,8 @@ class WaitingRoom(Protocol):
     def touch(self, *, schedule_id: int, user_id: int, now_ms: int) -> int: ...
 
     def tick(self, *, schedule_id: int, now_ms: int) -> list[int]: ...
+
+    def state(self, *, schedule_id: int, now_ms: int) -> QueueState: ...
 
     def store_settings(self, settings: QueueSettings, *, now_ms: int) -> None: ...
 

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 from adapters.queue import connection
 from apps.concert.models import ScheduleRecord
 from apps.queue import wiring
+from apps.queue.api import views
 from apps.queue.permissions import HasAccessToken
 from domain.queue.access import AccessTokens
 from tests.api.test_auth_api import assert_problem
@@ -31,8 +32,10 @@ def forget_wiring() -> None:
         wiring.enter_queue,
         wiring.check_place,
         wiring.require_access,
+        wiring.read_queue_state,
     ):
         built.cache_clear()
+    views._shared_states.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +68,7 @@ def test_enter_poll_and_leave_without_any_sql(
     assert body["eta_seconds"] >= 1 and body["queue_token"]
     assert again.json()["queue_token"] == body["queue_token"]
     assert polled.json()["position"] == 1
+    assert body["entry_number"] == 2 and body["heartbeat_seconds"] >= 1
     assert left.status_code == 204
     assert_problem(second.get(queue_url(schedule.id)), 404, "not_in_queue")
 
@@ -79,7 +83,7 @@ def test_admitted_fans_get_an_access_token(fan: Fan, make_schedule: MakeSchedule
 def test_before_opening_fans_wait_in_the_pre_queue(fan: Fan, make_schedule: MakeSchedule) -> None:
     schedule = make_schedule(opens_in=timedelta(minutes=5))
     body = fan.client().post(queue_url(schedule.id)).json()
-    assert body["status"] == "pre_queue"
+    assert body["status"] == "pre_queue" and body["entry_number"] is None
     assert body["opens_at"] and 290 <= body["eta_seconds"] <= 300
     assert fan.client().get(queue_url(schedule.id)).json()["status"] == "pre_queue"
 
@@ -172,3 +176,74 @@ def test_access_tokens_are_checked_for_owner_schedule_expiry_and_slot(
 
     fan.client().delete(queue_url(schedule.id))  # the slot is given back
     assert_problem(act(fan, schedule.id, token), 403, "not_admitted")
+
+
+def state_url(schedule_id: int) -> str:
+    return f"/api/v1/schedules/{schedule_id}/queue/state"
+
+
+def test_the_public_state_is_cacheable_and_needs_no_sql(
+    make_fan: Callable[..., Fan],
+    make_schedule: MakeSchedule,
+    anonymous: APIClient,
+    django_assert_num_queries: Any,
+) -> None:
+    schedule = make_schedule(max_active=1)
+    fans = [make_fan().client() for _ in range(3)]
+    entries = [fan.post(queue_url(schedule.id)).json() for fan in fans]
+    with django_assert_num_queries(0):
+        response = anonymous.get(state_url(schedule.id))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=1, stale-if-error=5"
+    state = response.json()
+    assert state["schedule_id"] == schedule.id and state["phase"] == "open"
+    assert (state["serving"], state["waiting"]) == (1, 2)  # the first fan was admitted
+    assert state["as_of"].endswith("Z") and state["opens_at"].endswith("Z")
+    assert state["admitted_per_second"] >= 0
+    # Every fan can tell its own position from the shared answer.
+    assert [e["entry_number"] - state["serving"] for e in entries[1:]] == [1, 2]
+    # Nothing about any one fan in it.
+    assert set(state) == {
+        "schedule_id", "phase", "serving", "waiting", "admitted_per_second", "opens_at", "as_of"
+    }  # fmt: skip
+
+    etag = response["ETag"]
+    again = anonymous.get(state_url(schedule.id), HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again["ETag"] == etag and not again.content
+    other = anonymous.get(state_url(schedule.id), HTTP_IF_NONE_MATCH='W/"something-else"')
+    assert other.status_code == 200
+
+    fans[0].delete(queue_url(schedule.id))  # the line moves: a new state, a new tag
+    views._shared_states.clear()  # as if a second had passed
+    fans[1].get(queue_url(schedule.id))
+    moved = anonymous.get(state_url(schedule.id), HTTP_IF_NONE_MATCH=etag)
+    assert moved.status_code == 200 and moved["ETag"] != etag
+    assert moved.json()["serving"] == 2
+
+
+def test_the_public_state_of_each_phase(
+    make_fan: Callable[..., Fan], make_schedule: MakeSchedule, anonymous: APIClient
+) -> None:
+    early = make_schedule(opens_in=timedelta(minutes=5))
+    make_fan().client().post(queue_url(early.id))
+    closed = make_schedule(opens_in=timedelta(days=-5), closes_in=timedelta(seconds=-1))
+    paused = make_schedule()
+    wiring.waiting_room().set_paused(schedule_id=paused.id, paused=True)
+    state = {s.id: anonymous.get(state_url(s.id)).json() for s in (early, closed, paused)}
+    assert state[early.id]["phase"] == "pre_queue" and state[early.id]["waiting"] == 1
+    assert state[closed.id]["phase"] == "closed"
+    assert state[paused.id]["phase"] == "paused"
+
+
+def test_the_public_state_of_unknown_schedules_and_without_redis(
+    make_schedule: MakeSchedule, anonymous: APIClient
+) -> None:
+    assert_problem(anonymous.get(state_url(987_654)), 404, "not_found")
+    schedule = make_schedule()
+    wiring.waiting_room().client.flushdb()  # settings lost: restored from the database
+    assert anonymous.get(state_url(schedule.id)).json()["phase"] == "open"
+    with override_settings(QUEUE_REDIS_URL="redis://127.0.0.1:1/0"):
+        forget_wiring()
+        response = anonymous.get(state_url(schedule.id))
+    assert_problem(response, 503, "queue_unavailable")
+    assert int(response["Retry-After"]) >= 1

@@ -1,5 +1,6 @@
 """The waiting room's scripts against the real Redis, with the clock in the test's hands."""
 
+import random
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +70,7 @@ def make_queue(room: RedisWaitingRoom) -> MakeQueue:
         rate: int = 1000,
         abandon_ms: int = 60_000,
         active_ttl_ms: int = 300_000,
+        heartbeat_ms: int = 3_000,
     ) -> int:
         schedule_id = next(_schedule_ids)
         room.store_settings(
@@ -80,6 +82,7 @@ def make_queue(room: RedisWaitingRoom) -> MakeQueue:
                 admit_per_second=rate,
                 abandon_after_seconds=abandon_ms // 1000,
                 active_ttl_seconds=active_ttl_ms // 1000,
+                heartbeat_seconds=heartbeat_ms // 1000,
             ),
             now_ms=T0,
         )
@@ -162,7 +165,8 @@ def test_abandoned_places_deep_in_the_queue_stop_counting_as_waiting(
     schedule = make_queue(max_active=1, rate=100, abandon_ms=10_000)
     for user in range(1, 101):
         enter(room, schedule, user)
-    room.place(schedule_id=schedule, user_id=50, now_ms=T0 + 20_000)
+    room.place(schedule_id=schedule, user_id=50, now_ms=T0 + 8_000)  # only 50 beats
+    room.place(schedule_id=schedule, user_id=50, now_ms=T0 + 16_000)
     room.tick(schedule_id=schedule, now_ms=T0 + 20_001)
     stats = room.stats(schedule_id=schedule, now_ms=T0 + 20_001)
     assert (stats.waiting, stats.active, stats.abandoned_total) == (1, 1, 98)
@@ -295,3 +299,96 @@ def test_event_mailboxes_and_the_ranking_work_the_same_on_a_cluster(client: Any)
     assert box.post(topic="t", envelope={"sequence": 3})
     box.done(3)
     assert box.handled_up_to() == 3 and box.next_events(5) == [] and not box.release()
+
+
+def test_heartbeats_keep_the_place_and_silence_loses_it(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    schedule = make_queue(max_active=1, rate=100, abandon_ms=9_000, heartbeat_ms=3_000)
+    for user in (1, 2, 3):
+        enter(room, schedule, user)  # 1 is admitted; 2 and 3 wait
+    for second in range(3, 61, 3):  # 2 beats every 3 s for a minute; 3 says nothing
+        room.place(schedule_id=schedule, user_id=2, now_ms=T0 + second * 1000)
+    assert room.state(schedule_id=schedule, now_ms=T0 + 60_000).waiting == 1
+    assert room.place(schedule_id=schedule, user_id=2, now_ms=T0 + 61_000).position == 1
+    with pytest.raises(NotInQueue):  # a heartbeat after the silence: the place is gone
+        room.place(schedule_id=schedule, user_id=3, now_ms=T0 + 61_000)
+    room.leave(schedule_id=schedule, user_id=1)
+    assert room.tick(schedule_id=schedule, now_ms=T0 + 62_000) == [2]
+
+
+def test_serving_never_passes_a_fan_still_waiting(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """Threads enter, beat, leave and tick at once. Every answer is checked as it comes (a
+    waiting fan's entry number is above `serving` in the same atomic step), and at the end
+    every fan who kept beating has been admitted in entry order or is still in line."""
+    schedule = make_queue(max_active=40, rate=10_000, abandon_ms=6_000, heartbeat_ms=2_000)
+    clock = count(T0, 7)  # each call a few ms later than the one before, across threads
+    lock = threading.Lock()
+    entries: dict[int, int] = {}
+    admitted_order: list[int] = []
+
+    def now() -> int:
+        with lock:
+            return next(clock)
+
+    def fan(user: int) -> None:
+        rng = random.Random(user)
+        place: Any = enter(room, schedule, user, now=now())
+        for _ in range(30):
+            if place.state is PlaceState.WAITING:
+                assert place.position >= 1 and place.entry_number is not None
+                with lock:
+                    entries[user] = place.entry_number
+            if place.state is PlaceState.ADMITTED:
+                room.leave(schedule_id=schedule, user_id=user)  # bought, made room
+                return
+            roll = rng.random()
+            if roll < 0.05:
+                room.leave(schedule_id=schedule, user_id=user)
+                return
+            if roll < 0.15:
+                with lock:
+                    admitted_order.extend(room.tick(schedule_id=schedule, now_ms=next(clock)))
+            try:
+                place = room.place(schedule_id=schedule, user_id=user, now_ms=now())
+            except NotInQueue:
+                raise AssertionError(f"fan {user} kept beating and lost the place") from None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(fan, range(1, 201)))
+    state = room.state(schedule_id=schedule, now_ms=now())
+    for user, entry in room.waiting_users(schedule_id=schedule):
+        assert entry > state.serving, (user, entry, state.serving)
+    ticked = [entries[user] for user in admitted_order if user in entries]
+    assert ticked == sorted(ticked)  # admissions by the tick came in entry order
+
+
+def test_an_opening_moves_early_arrivals_in_bounded_uniform_steps(
+    client: Any, make_queue: MakeQueue
+) -> None:
+    stepper = RedisWaitingRoom(
+        client, user_rate=0, user_burst=0, ip_rate=0, ip_burst=0, open_batch=2
+    )
+    fans, runs = 5, 400
+    counts = [[0] * fans for _ in range(fans)]
+    for _ in range(runs):
+        schedule = make_queue(opens=T0 + 60_000, max_active=100, rate=100)
+        for user in range(1, fans + 1):
+            enter(stepper, schedule, user)
+        opening, admitted = stepper._step(schedule_id=schedule, now_ms=T0 + 60_000)
+        assert opening and admitted == []  # 2 of 5 moved: nobody is let in yet
+        half = stepper.state(schedule_id=schedule, now_ms=T0 + 60_001)
+        assert (half.phase.value, half.serving, half.waiting) == ("pre_queue", 0, 5)
+        late = enter(stepper, schedule, 99, now=T0 + 60_002)  # arrives during the move
+        assert late.entry_number == fans + 1  # type: ignore[attr-defined]
+        line = [user for user, _ in stepper.waiting_users(schedule_id=schedule)]
+        assert line[-1] == 99 and len(line) <= 5  # moved fans ahead; this call moved 2 more
+        admitted = stepper.tick(schedule_id=schedule, now_ms=T0 + 60_003)
+        assert sorted(admitted[:fans]) == list(range(1, fans + 1)) and admitted[fans:] == [99]
+        for position, user in enumerate(admitted[:fans]):
+            counts[user - 1][position] += 1
+    expected = runs / fans
+    chi_square = sum((c - expected) ** 2 / expected for row in counts for c in row)
+    assert chi_square < 56, counts  # 16 degrees of freedom, as in the test above

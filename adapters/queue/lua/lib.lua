@@ -1,10 +1,18 @@
 -- Shared by every waiting-room script (prepended when the scripts are loaded).
 -- KEYS (all with the schedule's hash tag {s:<id>}, so one script touches one cluster slot):
---   1 cfg (hash: settings)  2 wait (zset user -> entry number)  3 seen (zset user -> last poll ms)
---   4 active (zset user -> expiry ms)  5 pre (set: arrivals before opening)  6 state (hash)
+--   1 cfg (hash: settings)  2 line (list of users in entry order)  3 beats (hash: heartbeat
+--   second -> fans of the line who last beat then)  4 active (zset user -> expiry ms)
+--   5 pre (set: arrivals before opening)  6 state (hash: seq, serving, rates, totals)
+-- A waiting fan's own record lives in a small hash of 100 fans, `q:{s:<id>}:f:<user // 100>`,
+-- field user -> "<entry number>:<last heartbeat, unix seconds>": small hashes are stored as
+-- listpacks, about 20 bytes a fan, where a sorted-set member costs about 100.
+-- The line list holds exactly one element per entry number, in order, so the element at
+-- its head always has entry number serving + 1: a fan who left or entered again later is
+-- recognised at the head because the record no longer has that number.
 -- Times are milliseconds since the epoch, passed in by the caller.
 
 local RATE_WINDOW_MS = 60000
+local MAX_SKIPS = 10000    -- given-up places passed per admission step, to bound one call
 
 -- A token bucket: `rate` a second, up to `burst` at once. Returns 0 and takes a token, or
 -- the milliseconds until one is due.
@@ -22,33 +30,137 @@ end
 
 local function load_cfg()
   local v = redis.call('HMGET', KEYS[1], 'max_active', 'admit_per_second', 'abandon_ms',
-    'active_ttl_ms', 'opens_ms', 'closes_ms', 'paused', 'cancelled')
+    'active_ttl_ms', 'opens_ms', 'closes_ms', 'paused', 'cancelled', 'heartbeat_ms')
   if not v[1] then return nil end
   return {
     max_active = tonumber(v[1]), rate = tonumber(v[2]), abandon_ms = tonumber(v[3]),
     active_ttl_ms = tonumber(v[4]), opens_ms = tonumber(v[5]), closes_ms = tonumber(v[6]),
-    paused = v[7] == '1', cancelled = v[8] == '1',
+    paused = v[7] == '1', cancelled = v[8] == '1', heartbeat_ms = tonumber(v[9]) or 10000,
   }
 end
 
--- At opening, everyone who came early is shuffled into the queue ahead of later arrivals.
--- Each SPOP takes a uniformly random member of those left: a uniform random permutation.
-local function open_if_due(c, now)
-  if now < c.opens_ms or redis.call('HGET', KEYS[6], 'opened') == '1' then return end
-  local seq = tonumber(redis.call('HGET', KEYS[6], 'seq') or '0')
-  local user = redis.call('SPOP', KEYS[5])
-  while user do
-    seq = seq + 1
-    redis.call('ZADD', KEYS[2], seq, user)
-    redis.call('ZADD', KEYS[3], now, user)
-    user = redis.call('SPOP', KEYS[5])
-  end
-  redis.call('HSET', KEYS[6], 'seq', seq, 'opened', '1')
+local function closed(c, now)
+  return c.cancelled or now >= c.closes_ms
 end
 
--- Admissions per second, measured: an exponentially weighted count over about a minute.
-local function measured_rate(now)
-  local s = redis.call('HMGET', KEYS[6], 'ewma', 'ewma_ms', 'first_admit_ms')
+local function fan_key(user)
+  return string.sub(KEYS[1], 1, -4) .. 'f:' .. math.floor(tonumber(user) / 100)
+end
+
+-- A fan is alive while the last heartbeat second is at or after this one.
+local function alive_from(c, now)
+  return math.floor((now - c.abandon_ms) / 1000)
+end
+
+local function read_fan(key, user)
+  local v = redis.call('HGET', key, user)
+  if not v then return nil end
+  local sep = string.find(v, ':', 1, true)
+  return tonumber(string.sub(v, 1, sep - 1)), tonumber(string.sub(v, sep + 1))
+end
+
+-- Heartbeat seconds older than `folded_below` were summed into the field 'old' by the tick.
+local function count_beat(second, delta)
+  local folded = tonumber(redis.call('HGET', KEYS[6], 'folded_below') or '0')
+  local field = second < folded and 'old' or tostring(second)
+  if redis.call('HINCRBY', KEYS[3], field, delta) <= 0 then redis.call('HDEL', KEYS[3], field) end
+end
+
+local function add_fan(key, user, entry, now)
+  local second = math.floor(now / 1000)
+  redis.call('HSET', key, user, entry .. ':' .. second)
+  count_beat(second, 1)
+end
+
+local function drop_fan(key, user, second)
+  redis.call('HDEL', key, user)
+  count_beat(second, -1)
+end
+
+-- The heartbeat: keeps a waiting place. Returns the entry number, or nil when the fan has
+-- no place, or had stopped beating for abandon_after and so has just lost it.
+local function beat(c, now, key, user)
+  local entry, second = read_fan(key, user)
+  if not entry then return nil end
+  if second < alive_from(c, now) then
+    drop_fan(key, user, second)
+    redis.call('HINCRBY', KEYS[6], 'abandoned_total', 1)
+    return nil
+  end
+  local now_s = math.floor(now / 1000)
+  if second ~= now_s then
+    redis.call('HSET', key, user, entry .. ':' .. now_s)
+    count_beat(second, -1)
+    count_beat(now_s, 1)
+  end
+  return entry
+end
+
+-- Fans in the line: {alive, abandoned but not yet passed by the line}.
+local function line_counts(c, now)
+  local from = alive_from(c, now)
+  local all = redis.call('HGETALL', KEYS[3])
+  local alive, stale = 0, 0
+  for i = 1, #all, 2 do
+    local n = tonumber(all[i + 1])
+    if all[i] ~= 'old' and tonumber(all[i]) >= from then alive = alive + n else stale = stale + n end
+  end
+  return alive, stale
+end
+
+-- At opening, everyone who came early is shuffled into the line ahead of later arrivals, in
+-- bounded steps (`batch` a call, set by the caller) so that 300,000 early arrivals never
+-- block Redis.
+-- The first step reserves the entry numbers 1..n for the n early arrivals; each step SPOPs
+-- uniformly random members of those left and gives them the reserved numbers from the top
+-- down, pushing each in front of the line: a uniform random permutation, and the line stays
+-- in entry order at every step, with fans arriving meanwhile behind (numbers n+1, ...).
+-- Nobody is admitted until the move is complete, so no reader sees a half-moved line move.
+-- Returns true while the move is under way.
+local function open_if_due(c, now, batch)
+  if now < c.opens_ms then return false end
+  local s = redis.call('HMGET', KEYS[6], 'opened', 'next_early', 'seq')
+  if s[1] == '1' then return false end
+  local next_early = tonumber(s[2])
+  if not next_early then
+    local seq = tonumber(s[3]) or 0
+    if seq > 0 then
+      -- Opened once already and rescheduled by an operator: fans in line stay ahead, the
+      -- late early arrivals follow in random order, in one step (a rare operator action).
+      local user = redis.call('SPOP', KEYS[5])
+      while user do
+        seq = seq + 1
+        add_fan(fan_key(user), user, seq, now)
+        redis.call('RPUSH', KEYS[2], user)
+        user = redis.call('SPOP', KEYS[5])
+      end
+      redis.call('HSET', KEYS[6], 'seq', seq, 'opened', '1')
+      return false
+    end
+    next_early = redis.call('SCARD', KEYS[5])
+    redis.call('HSET', KEYS[6], 'seq', next_early, 'serving', 0)
+  end
+  while batch > 0 and next_early > 0 do
+    local user = redis.call('SPOP', KEYS[5])
+    if not user then break end
+    add_fan(fan_key(user), user, next_early, now)
+    redis.call('LPUSH', KEYS[2], user)
+    next_early = next_early - 1
+    batch = batch - 1
+  end
+  if next_early == 0 or redis.call('SCARD', KEYS[5]) == 0 then
+    -- Numbers left over belong to early arrivals who left before their turn: passed.
+    redis.call('HSET', KEYS[6], 'opened', '1', 'serving', next_early)
+    redis.call('HDEL', KEYS[6], 'next_early')
+    return false
+  end
+  redis.call('HSET', KEYS[6], 'next_early', next_early)
+  return true
+end
+
+-- Exponentially weighted counts over about a minute: admissions, and places the line moved.
+local function measured(now, name)
+  local s = redis.call('HMGET', KEYS[6], name, name .. '_ms', 'first_admit_ms')
   local ewma, at, first = tonumber(s[1]), tonumber(s[2]), tonumber(s[3])
   if not ewma or not first then return 0 end
   local decayed = ewma * math.exp(-(now - at) / RATE_WINDOW_MS)
@@ -56,72 +168,90 @@ local function measured_rate(now)
   return decayed * 1000 / window
 end
 
-local function record_admissions(now, count)
-  local s = redis.call('HMGET', KEYS[6], 'ewma', 'ewma_ms', 'first_admit_ms')
+local function record(now, name, count)
+  local s = redis.call('HMGET', KEYS[6], name, name .. '_ms')
   local ewma, at = tonumber(s[1]) or 0, tonumber(s[2]) or now
   ewma = ewma * math.exp(-(now - at) / RATE_WINDOW_MS) + count
-  redis.call('HSET', KEYS[6], 'ewma', tostring(ewma), 'ewma_ms', now)
-  if not s[3] then redis.call('HSET', KEYS[6], 'first_admit_ms', now) end
-  redis.call('HINCRBY', KEYS[6], 'admitted_total', count)
+  redis.call('HSET', KEYS[6], name, tostring(ewma), name .. '_ms', now)
 end
 
--- Moves the head of the queue into the active set while there is room and rate budget.
--- Places whose fan stopped polling are dropped on the way, without using the budget.
--- Returns the admitted users in admission order.
+local function measured_rate(now)
+  return measured(now, 'ewma')
+end
+
+-- Moves the head of the line into the active set while there is room and rate budget.
+-- Places given up (left, abandoned, or entered again later) are passed on the way, without
+-- using the budget. Returns the admitted users in admission order.
 local function admit(c, now)
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
   local admitted = {}
-  if c.paused or c.cancelled or now < c.opens_ms or now >= c.closes_ms then return admitted end
-  local s = redis.call('HMGET', KEYS[6], 'tokens', 'tokens_ms')
+  if c.paused or closed(c, now) or now < c.opens_ms then return admitted end
+  local s = redis.call('HMGET', KEYS[6], 'tokens', 'tokens_ms', 'serving', 'opened')
+  if s[4] ~= '1' then return admitted end
   local tokens = tonumber(s[1]) or c.rate
   local last = tonumber(s[2]) or now
   tokens = math.min(c.rate, tokens + (now - last) * c.rate / 1000)
-  local room = c.max_active - redis.call('ZCARD', KEYS[4])
-  local budget = math.min(room, math.floor(tokens))
-  local stale = now - c.abandon_ms
-  local abandoned = 0
-  while budget > 0 do
-    local head = redis.call('ZPOPMIN', KEYS[2])
-    if #head == 0 then break end
-    local user = head[1]
-    local seen = tonumber(redis.call('ZSCORE', KEYS[3], user))
-    redis.call('ZREM', KEYS[3], user)
-    if seen and seen >= stale then
-      redis.call('ZADD', KEYS[4], now + c.active_ttl_ms, user)
-      admitted[#admitted + 1] = user
-      budget = budget - 1
-      tokens = tokens - 1
+  local budget = math.min(c.max_active - redis.call('ZCARD', KEYS[4]), math.floor(tokens))
+  local serving = tonumber(s[3]) or 0
+  local from = alive_from(c, now)
+  local abandoned, passed, skips = 0, 0, MAX_SKIPS
+  while budget > 0 and skips > 0 do
+    local user = redis.call('LPOP', KEYS[2])
+    if not user then break end
+    serving = serving + 1
+    passed = passed + 1
+    local key = fan_key(user)
+    local entry, second = read_fan(key, user)
+    if entry == serving then
+      drop_fan(key, user, second)
+      if second >= from then
+        redis.call('ZADD', KEYS[4], now + c.active_ttl_ms, user)
+        admitted[#admitted + 1] = user
+        budget = budget - 1
+        tokens = tokens - 1
+      else
+        abandoned = abandoned + 1
+        skips = skips - 1
+      end
     else
-      abandoned = abandoned + 1
+      skips = skips - 1
     end
   end
-  redis.call('HSET', KEYS[6], 'tokens', tostring(tokens), 'tokens_ms', now)
-  if #admitted > 0 then record_admissions(now, #admitted) end
+  redis.call('HSET', KEYS[6], 'tokens', tostring(tokens), 'tokens_ms', now, 'serving', serving)
+  if passed > 0 then
+    redis.call('HSETNX', KEYS[6], 'first_admit_ms', now)  -- when the line first moved
+    record(now, 'pace', passed)
+  end
+  if #admitted > 0 then
+    record(now, 'ewma', #admitted)
+    redis.call('HINCRBY', KEYS[6], 'admitted_total', #admitted)
+  end
   if abandoned > 0 then redis.call('HINCRBY', KEYS[6], 'abandoned_total', abandoned) end
   return admitted
 end
 
+-- Seconds until the line reaches `position`, from how fast it has moved (admissions and
+-- places passed), or the configured rate before anything was measured.
 local function eta_seconds(c, now, position)
-  local rate = measured_rate(now)
-  if rate <= 0 then rate = c.rate end
-  return math.ceil(position / rate)
+  local pace = measured(now, 'pace')
+  if pace <= 0 then pace = c.rate end
+  if pace <= 0 then return 0 end
+  return math.ceil(position / pace)
 end
 
 -- The fan's place: {state, position, eta_seconds, active_until_ms, entry_number}.
-local function place_of(c, now, user)
+-- `entry` is the fan's entry number when the caller already knows it.
+local function place_of(c, now, user, entry)
   local until_ms = tonumber(redis.call('ZSCORE', KEYS[4], user))
   if until_ms and until_ms > now then return {'admitted', 0, 0, until_ms, 0} end
-  local rank = redis.call('ZRANK', KEYS[2], user)
-  if rank then
-    local entry = tonumber(redis.call('ZSCORE', KEYS[2], user))
-    return {'waiting', rank + 1, eta_seconds(c, now, rank + 1), 0, entry}
+  if not entry then entry = read_fan(KEYS[7], user) end
+  if entry then
+    local serving = tonumber(redis.call('HGET', KEYS[6], 'serving') or '0')
+    local position = entry - serving  -- at least 1: the line never passes a waiting fan
+    return {'waiting', position, eta_seconds(c, now, position), 0, entry}
   end
   if redis.call('SISMEMBER', KEYS[5], user) == 1 then
     return {'pre_queue', 0, 0, 0, 0}
   end
   return nil
-end
-
-local function closed(c, now)
-  return c.cancelled or now >= c.closes_ms
 end

@@ -1,12 +1,12 @@
--- Where is this fan? Polling keeps a waiting place alive, and admits lazily, so admission
--- goes on even while the periodic tick is not running.
--- ARGV: user, now_ms
+-- A fan's heartbeat and claim: keeps a waiting place, admits lazily (so admission goes on
+-- even while the periodic tick is not running) and answers where the fan is.
+-- KEYS 7: the fan's record bucket. ARGV: user, now_ms, opening step size
 local user, now = ARGV[1], tonumber(ARGV[2])
 local c = load_cfg()
 if not c then return {'no_config'} end
-open_if_due(c, now)
-if redis.call('ZSCORE', KEYS[2], user) then redis.call('ZADD', KEYS[3], now, user) end
+open_if_due(c, now, tonumber(ARGV[3]))
+local entry = beat(c, now, KEYS[7], user)
 admit(c, now)
-local place = place_of(c, now, user)
+local place = place_of(c, now, user, entry)
 if not place then return {'not_in_queue'} end
-return {place[1], place[2], place[3], place[4], place[5], 0, c.opens_ms}
+return {place[1], place[2], place[3], place[4], place[5], 0, c.opens_ms, c.heartbeat_ms}

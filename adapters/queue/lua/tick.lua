@@ -1,14 +1,22 @@
--- The periodic admission step: drop abandoned places anywhere in the queue (bounded per
--- call), then admit. ARGV: now_ms, max_sweep. Returns the admitted users in order.
-local now, max_sweep = tonumber(ARGV[1]), tonumber(ARGV[2])
+-- The periodic admission step: one bounded step of an opening under way, the heartbeat
+-- seconds gone stale summed into 'old', then admission.
+-- ARGV: now_ms, early arrivals to move per step.
+-- Returns {1 while an opening is under way else 0, admitted users in order}.
+local now = tonumber(ARGV[1])
 local c = load_cfg()
-if not c then return {} end
-open_if_due(c, now)
-local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. (now - c.abandon_ms),
-  'LIMIT', 0, max_sweep)
-for _, user in ipairs(stale) do
-  redis.call('ZREM', KEYS[2], user)
-  redis.call('ZREM', KEYS[3], user)
+if not c then return {0, {}} end
+if open_if_due(c, now, tonumber(ARGV[2])) then return {1, {}} end
+local from = alive_from(c, now)
+if from > tonumber(redis.call('HGET', KEYS[6], 'folded_below') or '0') then
+  local all = redis.call('HGETALL', KEYS[3])
+  local old = 0
+  for i = 1, #all, 2 do
+    if all[i] ~= 'old' and tonumber(all[i]) < from then
+      old = old + tonumber(all[i + 1])
+      redis.call('HDEL', KEYS[3], all[i])
+    end
+  end
+  if old > 0 then redis.call('HINCRBY', KEYS[3], 'old', old) end
+  redis.call('HSET', KEYS[6], 'folded_below', from)
 end
-if #stale > 0 then redis.call('HINCRBY', KEYS[6], 'abandoned_total', #stale) end
-return admit(c, now)
+return {0, admit(c, now)}

@@ -7,19 +7,24 @@ the schedule's settings are read from Redis inside the same script. The OpenAPI 
 is in schema.py.
 """
 
+import hashlib
+import json
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
+from django.utils.http import parse_etags
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.http.bearer import bearer_user_id
 from apps.http.problems import plain_problem, with_problem_responses
-from apps.queue.wiring import check_place, clock, enter_queue, waiting_room
-from domain.queue.model import PlaceState
+from apps.queue.wiring import check_place, clock, enter_queue, read_queue_state, waiting_room
+from domain.queue.model import PlaceState, QueueNotFound, QueueState
 from domain.queue.usecases import QueueAnswer
 
 
@@ -39,6 +44,8 @@ def answer_body(answer: QueueAnswer, *, now_ms: int) -> dict[str, Any]:
         "position": place.position,
         "eta_seconds": place.eta_seconds,
         "queue_token": answer.queue_token,
+        "entry_number": place.entry_number,
+        "heartbeat_seconds": place.heartbeat_seconds,
     }
     if place.state is PlaceState.PRE_QUEUE:
         body["opens_at"] = _iso(place.opens_at_ms)
@@ -79,4 +86,78 @@ class QueueView(View):
             405, "method_not_allowed", "Method not allowed", f"{request.method} is not allowed here"
         )
         response["Allow"] = "GET, POST, DELETE"
+        return response
+
+
+def state_body(state: QueueState) -> dict[str, Any]:
+    return {
+        "schedule_id": state.schedule_id,
+        "phase": state.phase.value,
+        "serving": state.serving,
+        "waiting": state.waiting,
+        "admitted_per_second": round(state.admitted_per_second, 2),
+        "opens_at": _iso(state.opens_at_ms),
+        "as_of": _iso(state.as_of_ms),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _SharedState:
+    expires: float  # time.monotonic()
+    body: bytes
+    etag: str
+    missing: QueueNotFound | None = None
+
+
+# Per process: the state of each schedule as last read, reused for QUEUE_STATE_MAX_AGE_SECONDS,
+# so a process answers any number of readers with at most one Redis call a second each.
+_shared_states: dict[int, _SharedState] = {}
+_MAX_SHARED = 10_000  # unknown ids are remembered too; a flood of them must not grow this
+
+
+def _shared_state(schedule_id: int) -> _SharedState:
+    now = time.monotonic()
+    shared = _shared_states.get(schedule_id)
+    if shared is not None and shared.expires > now:
+        return shared
+    expires = now + settings.QUEUE_STATE_MAX_AGE_SECONDS
+    try:
+        body = state_body(read_queue_state()(schedule_id=schedule_id))
+    except QueueNotFound as missing:
+        shared = _SharedState(expires=expires, body=b"", etag="", missing=missing)
+    else:
+        # Weak: two answers that differ only in `as_of` say the same thing about the line.
+        fingerprint = json.dumps({**body, "as_of": None}, sort_keys=True).encode()
+        etag = f'W/"{hashlib.blake2b(fingerprint, digest_size=8).hexdigest()}"'
+        shared = _SharedState(expires=expires, body=json.dumps(body).encode(), etag=etag)
+    if len(_shared_states) >= _MAX_SHARED:
+        _shared_states.clear()
+    _shared_states[schedule_id] = shared
+    return shared
+
+
+def _weak(tag: str) -> str:
+    return tag.removeprefix("W/")
+
+
+@method_decorator(with_problem_responses, name="dispatch")
+class QueueStateView(View):
+    """How far the line has moved (public, no authentication, cacheable by nginx or a CDN)."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
+        shared = _shared_state(schedule_id)
+        if shared.missing is not None:
+            raise shared.missing
+        asked = [_weak(tag) for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+        if _weak(shared.etag) in asked or "*" in asked:
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(shared.body, content_type="application/json")
+        response["ETag"] = shared.etag
+        # A cache may keep serving the last copy for a few seconds if we fail (nginx does).
+        response["Cache-Control"] = (
+            f"public, max-age={settings.QUEUE_STATE_MAX_AGE_SECONDS}, stale-if-error=5"
+        )
         return response
