@@ -3,11 +3,11 @@ about one request a second per schedule reaches the app; the rest are answered f
 one-second cache, with a 304 for a fan whose copy is current."""
 
 import re
-from email.message import Message
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit
 
