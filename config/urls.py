@@ -8,9 +8,10 @@ from apps.ops.metrics import metrics_view
 from apps.ops.views import healthz, readyz
 
 api_v1 = [
+    # The waiting room first: its routes are the hottest, and Django tries them in order.
+    path("", include("apps.queue.api.urls")),
     path("", include("apps.user.api.urls")),
     path("", include("apps.concert.api.urls")),
-    path("", include("apps.queue.api.urls")),
     path("", include("apps.reservation.api.urls")),
     path("", include("apps.payment.api.urls")),
 ]

@@ -46,7 +46,7 @@ export const options = {
              maxDuration: `${Math.ceil(DURATION_MS / 1000) + 30}s` },
   },
   thresholds: { http_req_failed: ["rate<0.001"], checks: ["rate>0.999"] },
-  summaryTrendStats: ["avg", "med", "p(95)", "p(99)", "max"],
+  summaryTrendStats: ["avg", "med", "p(95)", "p(99)", "max", "count"],
 };
 
 function newFans(started) {

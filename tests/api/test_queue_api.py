@@ -215,7 +215,7 @@ def test_the_public_state_is_cacheable_and_needs_no_sql(
 
     fans[0].delete(queue_url(schedule.id))  # the line moves: a new state, a new tag
     views._shared_states.clear()  # as if a second had passed
-    fans[1].get(queue_url(schedule.id))
+    fans[1].get(queue_url(schedule.id))  # admitted on the way
     moved = anonymous.get(state_url(schedule.id), HTTP_IF_NONE_MATCH=etag)
     assert moved.status_code == 200 and moved["ETag"] != etag
     assert moved.json()["serving"] == 2

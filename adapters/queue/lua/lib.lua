@@ -59,10 +59,14 @@ local function read_fan(key, user)
   return tonumber(string.sub(v, 1, sep - 1)), tonumber(string.sub(v, sep + 1))
 end
 
--- Heartbeat seconds older than `folded_below` were summed into the field 'old' by the tick.
+-- Heartbeat seconds older than `folded_below` were summed into the field 'old' by the tick
+-- (read once per script call).
+local folded_below = nil
 local function count_beat(second, delta)
-  local folded = tonumber(redis.call('HGET', KEYS[6], 'folded_below') or '0')
-  local field = second < folded and 'old' or tostring(second)
+  if not folded_below then
+    folded_below = tonumber(redis.call('HGET', KEYS[6], 'folded_below') or '0')
+  end
+  local field = second < folded_below and 'old' or tostring(second)
   if redis.call('HINCRBY', KEYS[3], field, delta) <= 0 then redis.call('HDEL', KEYS[3], field) end
 end
 
@@ -183,13 +187,13 @@ end
 -- Places given up (left, abandoned, or entered again later) are passed on the way, without
 -- using the budget. Returns the admitted users in admission order.
 local function admit(c, now)
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
   local admitted = {}
-  if c.paused or closed(c, now) or now < c.opens_ms then return admitted end
   local s = redis.call('HMGET', KEYS[6], 'tokens', 'tokens_ms', 'serving', 'opened')
+  local last = tonumber(s[2]) or now
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  if c.paused or closed(c, now) or now < c.opens_ms then return admitted end
   if s[4] ~= '1' then return admitted end
   local tokens = tonumber(s[1]) or c.rate
-  local last = tonumber(s[2]) or now
   tokens = math.min(c.rate, tokens + (now - last) * c.rate / 1000)
   local budget = math.min(c.max_active - redis.call('ZCARD', KEYS[4]), math.floor(tokens))
   local serving = tonumber(s[3]) or 0

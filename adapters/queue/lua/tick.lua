@@ -18,5 +18,6 @@ if from > tonumber(redis.call('HGET', KEYS[6], 'folded_below') or '0') then
   end
   if old > 0 then redis.call('HINCRBY', KEYS[3], 'old', old) end
   redis.call('HSET', KEYS[6], 'folded_below', from)
+  folded_below = from
 end
 return {0, admit(c, now)}

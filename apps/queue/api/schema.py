@@ -34,6 +34,44 @@ PLACE = {
             "description": "only when admitted; send as X-Access-Token",
         },
         "access_expires_at": {"type": "string", "format": "date-time"},
+        "entry_number": {
+            "type": "integer",
+            "nullable": True,
+            "description": "the place in line; null in the pre-queue (set at opening) and "
+            "once admitted. Claim (GET .../queue) as soon as the public state's `serving` "
+            "reaches it",
+        },
+        "heartbeat_seconds": {
+            "type": "integer",
+            "description": "call GET .../queue this often to keep the place; a fan silent for "
+            "about three heartbeats loses it",
+        },
+    },
+}
+
+STATE = {
+    "type": "object",
+    "required": [
+        "schedule_id",
+        "phase",
+        "serving",
+        "waiting",
+        "admitted_per_second",
+        "opens_at",
+        "as_of",
+    ],
+    "properties": {
+        "schedule_id": {"type": "integer"},
+        "phase": {"type": "string", "enum": ["pre_queue", "open", "paused", "closed"]},
+        "serving": {
+            "type": "integer",
+            "description": "every fan whose entry number is at or below it has been admitted "
+            "or has lost the place",
+        },
+        "waiting": {"type": "integer", "description": "fans in line still sending heartbeats"},
+        "admitted_per_second": {"type": "number", "description": "measured, over about a minute"},
+        "opens_at": {"type": "string", "format": "date-time"},
+        "as_of": {"type": "string", "format": "date-time"},
     },
 }
 
@@ -64,8 +102,39 @@ def _operation(operation_id: str, summary: str, responses: dict[str, Any]) -> di
 
 def add_queue_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     result.setdefault("components", {}).setdefault("schemas", {}).update(
-        {"QueuePlace": PLACE, "Problem": PROBLEM}
+        {"QueuePlace": PLACE, "QueueState": STATE, "Problem": PROBLEM}
     )
+    result["paths"]["/api/v1/schedules/{schedule_id}/queue/state"] = {
+        "get": {
+            "operationId": "queue_state",
+            "summary": "How far the line has moved (public, the same for every fan, cacheable)",
+            "description": "Sent with `Cache-Control: public, max-age=1` and an ETag; a "
+            "request with a current `If-None-Match` gets a 304. nginx or a CDN answers most "
+            "requests from its copy.",
+            "tags": ["waiting room"],
+            "parameters": [
+                {
+                    "in": "path",
+                    "name": "schedule_id",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                },
+                {"in": "header", "name": "If-None-Match", "schema": {"type": "string"}},
+            ],
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "the state",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/QueueState"}}
+                    },
+                },
+                "304": {"description": "the copy the client has is current"},
+                "404": _problem("not_found: no such schedule"),
+                "503": _problem("queue_unavailable (Redis down), with Retry-After"),
+            },
+        }
+    }
     result.setdefault("paths", {})["/api/v1/schedules/{schedule_id}/queue"] = {
         "post": _operation(
             "queue_enter",
