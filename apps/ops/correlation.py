@@ -1,7 +1,7 @@
 """Every request gets a correlation id (the client's X-Request-ID, or a new one), echoed in
 the response and written on every event the request causes."""
 
-import os
+import random
 import re
 from collections.abc import Callable
 
@@ -18,7 +18,8 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.META.get("HTTP_X_REQUEST_ID", "")
-        value = given if given and ACCEPTED.match(given) else os.urandom(16).hex()
+        # A fresh id needs to be unique, not secret: the PRNG, without a system call per request.
+        value = given if given and ACCEPTED.match(given) else f"{random.getrandbits(128):032x}"
         token = correlation_id.set(value)
         try:
             response = self.get_response(request)
