@@ -74,7 +74,7 @@ class RedisWaitingRoom:
         user_burst: int,
         ip_rate: float,
         ip_burst: int,
-        open_batch: int = 1000,
+        open_batch: int = 500,
     ) -> None:
         self.client = client
         self.open_batch = open_batch

@@ -99,10 +99,22 @@ class OrmHoldStore:
         now: datetime,
         max_per_fan: int,
     ) -> Reservation:
-        """Five round trips in hand-written SQL: the schedule, the fan's seats and the price
-        in one SELECT; the reservation; the conditional UPDATE; the outbox row; COMMIT."""
+        """Six round trips in hand-written SQL: the fan's lock row; the schedule, the fan's
+        seats and the price in one SELECT; the reservation; the conditional UPDATE; the
+        outbox row; COMMIT.
+
+        The fan's lock row (one per fan and schedule, see FanHoldLockRecord) is taken first
+        and kept to COMMIT, so the fan's other holds of this schedule wait here, and the count
+        of the fan's seats below (READ COMMITTED: it sees every commit before it) includes
+        theirs. Lock order: the fan's row, then seats in id order."""
         marks = ", ".join(["%s"] * len(seat_ids))
         with transaction.atomic(), connection.cursor() as cursor:
+            # An existing row is X-locked by the no-op update; a new one by its insert.
+            cursor.execute(
+                "INSERT INTO fan_hold_lock (user_id, schedule_id) VALUES (%s, %s) "
+                "ON DUPLICATE KEY UPDATE user_id = user_id",
+                [user_id, schedule_id],
+            )
             cursor.execute(
                 "SELECT s.sale_opens_at, s.sale_closes_at, s.status, s.hold_ttl_seconds, "
                 "s.max_seats_per_fan, "

@@ -35,3 +35,22 @@ class ReservationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"reservation {self.id} ({self.status})"
+
+
+class FanHoldLockRecord(models.Model):
+    """One row per fan and schedule, row-locked by every hold of that fan for that schedule
+    until its transaction ends: two parallel holds of one fan cannot both count the fan's
+    seats before either has added its own, so the per-fan seat limit holds. Holds of
+    different fans never wait for each other."""
+
+    user_id = models.BigIntegerField()
+    schedule_id = models.BigIntegerField()
+
+    class Meta:
+        db_table = "fan_hold_lock"
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "schedule_id"], name="fan_hold_lock_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"holds of user {self.user_id} for schedule {self.schedule_id}"

@@ -17,7 +17,7 @@ from apps.payment.models import PaymentRecord
 from apps.reservation.models import ReservationRecord
 from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord, WalletRecord
-from domain.reservation.model import SeatUnavailable
+from domain.reservation.model import SeatUnavailable, TooManySeats
 from tests.concurrency import in_threads
 from tests.conftest import AdmittedFan
 
@@ -173,3 +173,51 @@ def test_points_are_conserved_across_a_busy_sale(
     assert sold == 2 * len(paid)
     total = sum(WalletRecord.objects.filter(user_id__in=fans).values_list("balance", flat=True))
     assert total == 60 * 5000 - sum(p.amount for p in paid)
+
+
+def fan_seats_held(fan: int) -> int:
+    return sum(
+        len(seat_ids)
+        for seat_ids in ReservationRecord.objects.filter(
+            user_id=fan, status__in=["held", "confirmed"]
+        ).values_list("seat_ids", flat=True)
+    )
+
+
+def test_ten_parallel_holds_of_one_fan_never_pass_the_seat_limit(
+    make_schedule: Callable[..., ScheduleRecord],
+) -> None:
+    """The limit is 4 seats a fan. Ten holds of 4 different seats at once: one wins."""
+    schedule = make_schedule(seats=40, max_seats_per_fan=4)
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    fan = bulk_fans(1)[0]
+
+    results = in_threads(
+        10,
+        lambda i: hold_seats()(
+            user_id=fan, schedule_id=schedule.id, seat_ids=seats[4 * i : 4 * i + 4]
+        ),
+    )
+    held = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(held) == 1 and fan_seats_held(fan) == 4
+    assert all(isinstance(r, TooManySeats) for r in refused), {type(r) for r in refused}
+
+
+def test_parallel_single_seat_holds_of_one_fan_stop_exactly_at_the_limit(
+    make_schedule: Callable[..., ScheduleRecord],
+) -> None:
+    schedule = make_schedule(seats=12, max_seats_per_fan=4)
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    fan, other = bulk_fans(2)
+
+    results = in_threads(
+        12, lambda i: hold_seats()(user_id=fan, schedule_id=schedule.id, seat_ids=[seats[i]])
+    )
+    assert sum(1 for r in results if not isinstance(r, Exception)) == 4
+    assert fan_seats_held(fan) == 4
+    # Another fan is not held back by the first one's limit.
+    taken = {seat for r in results if not isinstance(r, Exception) for seat in r.seat_ids}
+    free = [seat for seat in seats if seat not in taken]
+    hold_seats()(user_id=other, schedule_id=schedule.id, seat_ids=free[:1])
+    assert fan_seats_held(other) == 1

@@ -144,14 +144,24 @@ local function open_if_due(c, now, batch)
     next_early = redis.call('SCARD', KEYS[5])
     redis.call('HSET', KEYS[6], 'seq', next_early, 'serving', 0)
   end
+  local second, moved, count = math.floor(now / 1000), {}, 0
+  -- LPUSH of u1 .. un leaves un first, as n single pushes would: one push per 1,000.
+  local function push()
+    if #moved > 0 then redis.call('LPUSH', KEYS[2], unpack(moved)) end
+    moved = {}
+  end
   while batch > 0 and next_early > 0 do
     local user = redis.call('SPOP', KEYS[5])
     if not user then break end
-    add_fan(fan_key(user), user, next_early, now)
-    redis.call('LPUSH', KEYS[2], user)
+    redis.call('HSET', fan_key(user), user, next_early .. ':' .. second)
+    moved[#moved + 1] = user
+    if #moved == 1000 then push() end
     next_early = next_early - 1
     batch = batch - 1
+    count = count + 1
   end
+  push()
+  if count > 0 then count_beat(second, count) end
   if next_early == 0 or redis.call('SCARD', KEYS[5]) == 0 then
     -- Numbers left over belong to early arrivals who left before their turn: passed.
     redis.call('HSET', KEYS[6], 'opened', '1', 'serving', next_early)
