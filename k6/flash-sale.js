@@ -1,8 +1,11 @@
 // The flash sale: FANS fans arrive within ARRIVAL_SECONDS for the seats of one schedule.
-// Each fan enters the waiting room, polls it (politely, more often near the front),
-// is admitted, loads the seat map, holds one available seat (another on a 409, a few times)
-// and pays. LEAVE_SHARE of the fans leave the queue after their first poll; NO_PAY_SHARE hold
-// a seat and never pay (the hold expires and the seat is sold again).
+// Each fan enters the waiting room and waits as the API contract asks: it watches the public
+// queue state (politely, more often near the front), sends a heartbeat (its own GET
+// .../queue) every heartbeat_seconds, and claims its access token with the same GET as soon
+// as `serving` reaches its entry number. Then it loads the seat map, holds one available
+// seat (another on a 409, a few times) and pays. LEAVE_SHARE of the fans leave the queue
+// after their first look at the state; NO_PAY_SHARE hold a seat and never pay (the hold
+// expires and the seat is sold again).
 //
 // k6 cannot run 20,000 VUs on a small machine, so each of AGENTS VUs plays FANS / AGENTS fans,
 // each with its own JWT and its own timeline. Fans are user ids from FANS_FILE ([id, ...]).
@@ -39,7 +42,8 @@ const conflicts = new Counter("conflicts");
 const serverErrors = new Counter("server_errors");
 const otherErrors = new Counter("other_errors");
 const enterTime = new Trend("enter_duration", true);
-const pollTime = new Trend("poll_duration", true);
+const pollTime = new Trend("poll_duration", true); // heartbeats and claims
+const stateTime = new Trend("state_duration", true);
 const seatMapTime = new Trend("seat_map_duration", true);
 const bookingTime = new Trend("booking_duration", true); // hold and pay requests
 const waitTime = new Trend("queue_wait", true); // entry to admission
@@ -123,27 +127,55 @@ function arrive(fan) {
   const body = response.json();
   entered.add(1);
   fan.enteredAt = Date.now();
-  fan.entry = entryNumber(body.queue_token);
+  fan.entry = body.entry_number || entryNumber(body.queue_token);
   if (body.status === "admitted") { admit(fan, body); return; }
   fan.state = "waiting";
-  fan.at = Date.now() + politeDelay(body.position);
+  fan.beatEvery = body.heartbeat_seconds * 1000;
+  waitFor(fan, Date.now() + politeDelay(body.position));
 }
 
-function poll(fan) {
+function waitFor(fan, watchAt) {
+  fan.watchAt = watchAt;
+  fan.beatAt = Date.now() + fan.beatEvery;
+  fan.at = Math.min(fan.watchAt, fan.beatAt);
+}
+
+// The heartbeat, and the claim once `serving` has reached the fan: the fan's own GET.
+function beat(fan) {
+  const response = http.get(queueUrl, { headers: fan.headers, tags: { name: "poll" } });
+  record(response);
+  pollTime.add(response.timings.duration);
+  if (response.status !== 200) { fan.state = "done"; return; }
+  const body = response.json();
+  if (!fan.entry) fan.entry = body.entry_number || entryNumber(body.queue_token);
+  if (body.status === "admitted") { admit(fan, body); return; }
+  waitFor(fan, Math.min(fan.watchAt, Date.now() + politeDelay(body.position)));
+}
+
+function watch(fan) {
   if (fan.leaves) {
     record(http.del(queueUrl, null, { headers: fan.headers, tags: { name: "leave" } }));
     left.add(1);
     fan.state = "done";
     return;
   }
-  const response = http.get(queueUrl, { headers: fan.headers, tags: { name: "poll" } });
+  const response = http.get(`${queueUrl}/state`, { tags: { name: "state" } });
   record(response);
-  pollTime.add(response.timings.duration);
-  if (response.status !== 200) { fan.state = "done"; return; }
-  const body = response.json();
-  if (!fan.entry) fan.entry = entryNumber(body.queue_token);
-  if (body.status === "admitted") { admit(fan, body); return; }
-  fan.at = Date.now() + politeDelay(body.position);
+  stateTime.add(response.timings.duration);
+  const serving = response.status === 200 ? response.json("serving") : null;
+  if (serving !== null && fan.entry && serving >= fan.entry) { beat(fan); return; } // claim
+  // Came before the opening: the entry number comes with the first call after it.
+  if (!fan.entry && response.status === 200 && response.json("phase") !== "pre_queue") {
+    beat(fan);
+    return;
+  }
+  fan.watchAt = Date.now() + (serving === null ? 3000 : politeDelay(fan.entry - serving));
+  fan.at = Math.min(fan.watchAt, fan.beatAt);
+}
+
+function wait(fan) {
+  if (Date.now() >= fan.beatAt) beat(fan);
+  else watch(fan);
 }
 
 function book(fan) {
@@ -193,7 +225,7 @@ export default function () {
     if (wait > 0) sleep(Math.min(wait, 1000) / 1000);
     if (next.at > Date.now()) continue;
     if (next.state === "arriving") arrive(next);
-    else if (next.state === "waiting") poll(next);
+    else if (next.state === "waiting") wait(next);
     else if (next.state === "admitted") book(next);
     if (next.state === "done") open -= 1;
   }
