@@ -173,7 +173,7 @@ function watch(fan) {
   fan.at = Math.min(fan.watchAt, fan.beatAt);
 }
 
-function wait(fan) {
+function waitInLine(fan) {
   if (Date.now() >= fan.beatAt) beat(fan);
   else watch(fan);
 }
@@ -225,7 +225,7 @@ export default function () {
     if (wait > 0) sleep(Math.min(wait, 1000) / 1000);
     if (next.at > Date.now()) continue;
     if (next.state === "arriving") arrive(next);
-    else if (next.state === "waiting") wait(next);
+    else if (next.state === "waiting") waitInLine(next);
     else if (next.state === "admitted") book(next);
     if (next.state === "done") open -= 1;
   }

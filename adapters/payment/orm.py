@@ -98,6 +98,7 @@ class OrmPaymentStore:
             reservation_id=reservation_id,
             amount=amount,
             balance_after=entry.balance_after,
+            seat_ids=tuple(seat_ids),
         )
 
     @retry_lock_conflicts()

@@ -8,8 +8,8 @@ are decided by the database, never by these numbers.
 
 import json
 import logging
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -22,8 +22,11 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django_redis.exceptions import ConnectionInterrupted
 
+from adapters.concert.seat_map import REDIS_ERRORS as SEAT_MAP_ERRORS
+from adapters.concert.seat_map import status_slot
 from adapters.db_time import to_db
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from apps.concert.wiring import seat_map
 from apps.http.pagination import PageRequest, keyset_page
 from domain.concert.model import ScheduleNotFound, SeatStatus, seat_status_at
 from domain.errors import NotFound
@@ -64,23 +67,10 @@ def forget_catalog() -> None:
         logger.warning("could not clear the catalog cache: %s", exc)
 
 
-def seat_map_key(schedule_id: int) -> str:
-    return f"seatmap:{schedule_id}"
-
-
-def seat_map_changed_key(schedule_id: int) -> str:
-    return f"seatmap:{schedule_id}:changed"
-
-
 def forget_seat_map(schedule_id: int) -> None:
-    """Marks the schedule's seat map as changed now. The cached map is rebuilt on the next
-    read, unless it is younger than SEAT_MAP_STALE_SECONDS: in a rush, seats change dozens of
-    times a second, and rebuilding thousands of seats for every read cost most of the
-    server's time (docs/PERFORMANCE.md, flash sale)."""
-    try:
-        cache.set(seat_map_changed_key(schedule_id), time.time(), settings.SEAT_MAP_CACHE_SECONDS)
-    except CACHE_ERRORS as exc:
-        logger.warning("could not mark the seat map of schedule %s changed: %s", schedule_id, exc)
+    """After a bulk change (an operator's edit): the map is built again on the next read.
+    Holds, releases and sales patch it in place instead (the booking use cases)."""
+    seat_map().forget(schedule_id)
 
 
 # --- queries --------------------------------------------------------------------------------
@@ -163,30 +153,33 @@ def bookable_schedules(concert_id: int) -> list[dict[str, Any]]:
     return cached(f"catalog:concert:{concert_id}:schedules", settings.CATALOG_CACHE_SECONDS, build)
 
 
+@dataclass(frozen=True, slots=True)
+class SeatMapAnswer:
+    body: bytes
+    etag: str | None  # None when the map was served as built, without a stored version
+
+
+def seat_map_answer(schedule_id: int) -> SeatMapAnswer:
+    """The seat map as ready-to-send JSON bytes, from Redis, where holds, releases and sales
+    patch it as they commit (adapters/concert/seat_map.py); built from the database when it
+    is missing, and served from the database alone when Redis is down."""
+    store = seat_map()
+    try:
+        stored = store.read(schedule_id)
+    except SEAT_MAP_ERRORS as exc:
+        logger.warning("seat map store unavailable, serving from the database: %s", exc)
+        return SeatMapAnswer(body=_build_seat_map(schedule_id)[0], etag=None)
+    if stored.body is not None:
+        return SeatMapAnswer(body=stored.body, etag=stored.etag)
+    body, offsets = _build_seat_map(schedule_id)
+    kept = store.store(schedule_id, since=stored.logged, body=body, offsets=offsets)
+    if kept is None or kept.body is None:
+        return SeatMapAnswer(body=body, etag=None)
+    return SeatMapAnswer(body=kept.body, etag=kept.etag)
+
+
 def seat_map_json(schedule_id: int) -> bytes:
-    """The seat map as ready-to-send JSON: thousands of seats, rendered once and then served
-    from the cache until a seat changes, or at most SEAT_MAP_STALE_SECONDS after that."""
-    key, changed_key = seat_map_key(schedule_id), seat_map_changed_key(schedule_id)
-    try:
-        found = cache.get_many([key, changed_key])
-    except CACHE_ERRORS as exc:
-        logger.warning("seat map cache unavailable, serving from the database: %s", exc)
-        return _build_seat_map(schedule_id)
-    entry, changed_at = found.get(key), found.get(changed_key)
-    now = time.time()
-    if entry is not None:
-        built_at, body = entry
-        if changed_at is None or built_at >= changed_at:
-            return body  # type: ignore[no-any-return]
-        if now - built_at < settings.SEAT_MAP_STALE_SECONDS:
-            return body  # type: ignore[no-any-return]
-    body = _build_seat_map(schedule_id)
-    try:
-        # Stamped with the time the build began: a change during the build marks it stale.
-        cache.set(key, (now, body), settings.SEAT_MAP_CACHE_SECONDS)
-    except CACHE_ERRORS as exc:
-        logger.warning("seat map cache unavailable, not storing it: %s", exc)
-    return body
+    return seat_map_answer(schedule_id).body
 
 
 SEAT_ROWS = (
@@ -200,9 +193,12 @@ def _json_string(value: str) -> str:
     return json.dumps(value)  # sections, rows and grades repeat: escaped once each
 
 
-def _build_seat_map(schedule_id: int) -> bytes:
-    """Thousands of seats: hand-written SQL and JSON put together from pieces, since the ORM
-    and json.dumps over dicts took 85 ms for 5,000 seats (10 ms now)."""
+def _build_seat_map(schedule_id: int) -> tuple[bytes, list[tuple[int, int]]]:
+    """The body, and the byte offset of each seat's status slot in it (for patches).
+
+    Thousands of seats: hand-written SQL and JSON put together from pieces, since the ORM
+    and json.dumps over dicts took 85 ms for 5,000 seats (10 ms now). All ASCII (json.dumps
+    escapes the rest), so string offsets are byte offsets."""
     with connection.cursor() as cursor:
         cursor.execute(SEAT_ROWS, [schedule_id])
         rows = cursor.fetchall()
@@ -216,10 +212,18 @@ def _build_seat_map(schedule_id: int) -> bytes:
             return status
         return seat_status_at(status=SeatStatus.HELD, held_until=until, now=now).value
 
-    seats = [
-        f'{{"id":{seat_id},"section":{_json_string(section)},"row":{_json_string(row)},'
-        f'"number":{number},"grade":{_json_string(grade)},"price":{price},'
-        f'"status":"{shown(status, until)}"}}'
-        for seat_id, section, row, number, grade, price, status, until in rows
-    ]
-    return f'{{"schedule_id":{schedule_id},"seats":[{",".join(seats)}]}}'.encode()
+    head = f'{{"schedule_id":{schedule_id},"seats":['
+    parts, offsets, at = [head], [], len(head)
+    for seat_id, section, row, number, grade, price, status, until in rows:
+        before_status = (
+            f'{{"id":{seat_id},"section":{_json_string(section)},"row":{_json_string(row)},'
+            f'"number":{number},"grade":{_json_string(grade)},"price":{price},"status":'
+        )
+        if len(parts) > 1:
+            before_status = "," + before_status
+        offsets.append((seat_id, at + len(before_status)))
+        part = before_status + status_slot(shown(status, until)) + "}"
+        parts.append(part)
+        at += len(part)
+    parts.append("]}")
+    return "".join(parts).encode(), offsets

@@ -12,7 +12,6 @@ from django.conf import settings
 from adapters.concert.ranking import RedisRanking
 from adapters.messaging.data_platform import DataPlatformExporter
 from adapters.queue.connection import queue_redis
-from apps.concert.catalog import forget_seat_map
 from apps.concert.models import ScheduleRecord, SeatRecord
 from domain.concert.model import SeatStatus
 
@@ -65,13 +64,6 @@ def uncount_refund_in_ranking(envelope: Envelope) -> None:
     )
 
 
-def refresh_seat_map(envelope: Envelope) -> None:
-    """Any change of seats: the schedule's cached seat map is dropped. (The catalog's seat
-    counts age out with their short cache lifetime; clearing them on every sale would scan
-    Redis thousands of times a second.)"""
-    forget_seat_map(int(envelope["payload"]["schedule_id"]))
-
-
 def export_to_data_platform(envelope: Envelope) -> None:
     """payment.succeeded: a signed POST to DATA_PLATFORM_URL. With no URL configured the
     export is switched off, on purpose (local development)."""
@@ -101,11 +93,9 @@ def refund_everyone(envelope: Envelope) -> None:
 # Consumer groups, one per reacting module, and what each does with each event type.
 HANDLERS: dict[str, dict[str, list[Handler]]] = {
     "concert": {
-        "payment.succeeded": [count_sale_in_ranking, refresh_seat_map],
+        # The seat map needs no event: the booking use cases patch it as they commit.
+        "payment.succeeded": [count_sale_in_ranking],
         "payment.refunded": [uncount_refund_in_ranking],
-        "reservation.held": [refresh_seat_map],
-        "reservation.expired": [refresh_seat_map],
-        "reservation.cancelled": [refresh_seat_map],
     },
     "reservation": {
         "schedule.cancelled": [refund_everyone],

@@ -10,6 +10,7 @@ from adapters.payment.orm import OrmIdempotencyStore, OrmPaymentStore
 from adapters.queue.connection import queue_redis
 from adapters.reservation.orm import OrmHoldStore
 from adapters.reservation.redis import RedisSeatLocks
+from apps.concert.wiring import seat_map
 from apps.queue.wiring import waiting_room
 from domain.payment.usecases import PayForReservation
 from domain.queue.model import QueueUnavailable
@@ -43,6 +44,7 @@ def hold_seats() -> HoldSeats:
     return HoldSeats(
         store=OrmHoldStore(),
         locks=seat_locks(),
+        seat_map=seat_map(),
         clock=UtcClock(),
         max_seats_per_fan=settings.MAX_SEATS_PER_FAN,
     )
@@ -51,25 +53,37 @@ def hold_seats() -> HoldSeats:
 @cache
 def cancel_reservation() -> CancelReservation:
     return CancelReservation(
-        store=OrmHoldStore(), refunds=OrmPaymentStore(), locks=seat_locks(), clock=UtcClock()
+        store=OrmHoldStore(),
+        refunds=OrmPaymentStore(),
+        locks=seat_locks(),
+        seat_map=seat_map(),
+        clock=UtcClock(),
     )
 
 
 @cache
 def cancel_schedule_reservations() -> CancelScheduleReservations:
     return CancelScheduleReservations(
-        store=OrmHoldStore(), refunds=OrmPaymentStore(), locks=seat_locks(), clock=UtcClock()
+        store=OrmHoldStore(),
+        refunds=OrmPaymentStore(),
+        locks=seat_locks(),
+        seat_map=seat_map(),
+        clock=UtcClock(),
     )
 
 
 @cache
 def expire_holds() -> ExpireHolds:
-    return ExpireHolds(store=OrmHoldStore(), locks=seat_locks(), clock=UtcClock())
+    return ExpireHolds(
+        store=OrmHoldStore(), locks=seat_locks(), seat_map=seat_map(), clock=UtcClock()
+    )
 
 
 @cache
 def pay_for_reservation() -> PayForReservation:
-    return PayForReservation(payments=OrmPaymentStore(), slots=WaitingRoomSlots(), clock=UtcClock())
+    return PayForReservation(
+        payments=OrmPaymentStore(), slots=WaitingRoomSlots(), seat_map=seat_map(), clock=UtcClock()
+    )
 
 
 @cache

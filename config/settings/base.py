@@ -120,10 +120,9 @@ CACHES = {
     }
 }
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30)
-SEAT_MAP_CACHE_SECONDS = env_int("SEAT_MAP_CACHE_SECONDS", 5)
-# After a seat changes, a cached seat map younger than this is still served (a rush changes
-# seats dozens of times a second; the hold itself is decided by the database).
-SEAT_MAP_STALE_SECONDS = float(env_str("SEAT_MAP_STALE_SECONDS", "1"))
+# The seat map is patched in Redis as seats change and built again from the database after
+# this long: the safety net for a patch lost while Redis was unreachable.
+SEAT_MAP_CACHE_SECONDS = env_int("SEAT_MAP_CACHE_SECONDS", 60)
 
 # --- kafka-protocol broker ------------------------------------------------------------------
 KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{KAFKA_PORT}")

@@ -18,4 +18,3 @@ QUEUE_REDIS_URL = TEST_REDIS_URL
 CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", f"redis://127.0.0.1:{REDIS_PORT}/3")
 # Tests read the seat map right after changing seats; tests/integration/test_catalog_cache.py
 # checks the staleness allowance itself.
-SEAT_MAP_STALE_SECONDS = 0.0

@@ -23,6 +23,7 @@ class PaymentReceipt:
     amount: int
     balance_after: int
     status: PaymentStatus = PaymentStatus.SUCCEEDED
+    seat_ids: tuple[int, ...] = ()
 
 
 class ReservationExpired(Conflict):

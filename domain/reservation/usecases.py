@@ -10,7 +10,7 @@ from domain.reservation.model import (
     SeatsBusy,
     checked_seat_ids,
 )
-from domain.reservation.ports import Clock, HoldStore, SeatLocks
+from domain.reservation.ports import Clock, HoldStore, SeatLocks, SeatMap
 
 
 def lock_owner(user_id: int) -> str:
@@ -23,11 +23,13 @@ class HoldSeats:
 
     Guarantees: no seat is ever held or sold for two reservations (the database's
     conditional UPDATE decides, in seat id order); losers are usually turned away by Redis
-    before they reach the database; Redis locks are given back when the database says no.
+    before they reach the database; Redis locks are given back when the database says no;
+    the seat map shows the hold from the next read on.
     """
 
     store: HoldStore
     locks: SeatLocks
+    seat_map: SeatMap
     clock: Clock
     max_seats_per_fan: int
     lock_ttl_ms: int = 300_000
@@ -40,7 +42,7 @@ class HoldSeats:
         ):
             raise SeatsBusy("another fan is holding one of these seats")
         try:
-            return self.store.hold(
+            held = self.store.hold(
                 user_id=user_id,
                 schedule_id=schedule_id,
                 seat_ids=seats,
@@ -50,6 +52,8 @@ class HoldSeats:
         except BaseException:
             self.locks.release(schedule_id=schedule_id, seat_ids=seats, owner=owner)
             raise
+        self.seat_map.seats_held(schedule_id=schedule_id, seat_ids=held.seat_ids)
+        return held
 
 
 class Refunds(Protocol):
@@ -73,6 +77,7 @@ class CancelReservation:
     store: HoldStore
     refunds: Refunds
     locks: SeatLocks
+    seat_map: SeatMap
     clock: Clock
 
     def __call__(self, *, reservation_id: int, user_id: int) -> Cancellation:
@@ -86,6 +91,7 @@ class CancelReservation:
         self.locks.release(
             schedule_id=current.schedule_id, seat_ids=current.seat_ids, owner=lock_owner(user_id)
         )
+        self.seat_map.seats_freed(schedule_id=current.schedule_id, seat_ids=current.seat_ids)
         cancelled = self.store.get(reservation_id=reservation_id, user_id=user_id)
         return Cancellation(reservation=cancelled, refunded=refunded)
 
@@ -97,6 +103,7 @@ class ExpireHolds:
 
     store: HoldStore
     locks: SeatLocks
+    seat_map: SeatMap
     clock: Clock
     batch: int = 500
 
@@ -109,6 +116,9 @@ class ExpireHolds:
                     schedule_id=reservation.schedule_id,
                     seat_ids=reservation.seat_ids,
                     owner=lock_owner(reservation.user_id),
+                )
+                self.seat_map.seats_freed(
+                    schedule_id=reservation.schedule_id, seat_ids=reservation.seat_ids
                 )
             expired += len(done)
             if len(done) < self.batch:
@@ -128,6 +138,7 @@ class CancelScheduleReservations:
     store: HoldStore
     refunds: Refunds
     locks: SeatLocks
+    seat_map: SeatMap
     clock: Clock
     batch: int = 200
 
@@ -164,5 +175,6 @@ class CancelScheduleReservations:
                     seat_ids=reservation.seat_ids,
                     owner=lock_owner(reservation.user_id),
                 )
+                self.seat_map.seats_freed(schedule_id=schedule_id, seat_ids=reservation.seat_ids)
                 done += 1
         return done

@@ -1,12 +1,18 @@
-"""The catalog cache in the real Redis: hits, invalidation on operator changes, Redis down."""
+"""The catalog cache in the real Redis: hits, invalidation on operator changes, the seat map
+patched as seats are held, sold and released, Redis down."""
 
+import json
 from collections.abc import Callable
 
 import pytest
 from django.test import override_settings
 
+from adapters.queue.connection import queue_redis
 from apps.concert import catalog
 from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.concert.wiring import seat_map
+from apps.reservation.wiring import cancel_reservation, hold_seats, pay_for_reservation
+from tests.conftest import Fan, fund
 
 DEAD_REDIS = {
     "default": {
@@ -34,24 +40,63 @@ def test_seat_map_is_served_from_cache_until_an_operator_changes_a_seat(
     assert b'"status":"sold"' in catalog.seat_map_json(schedule.id)
 
 
+def statuses(body: bytes) -> dict[int, str]:
+    return {seat["id"]: seat["status"] for seat in json.loads(body)["seats"]}
+
+
 @pytest.mark.django_db(transaction=True)
-def test_in_a_rush_a_changed_seat_map_is_rebuilt_at_most_once_per_stale_window(
+def test_a_hold_a_sale_and_a_release_show_in_the_next_read_of_the_seat_map(
     make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
     django_assert_num_queries: Callable[..., object],
 ) -> None:
+    schedule = make_schedule(seats=6)
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    fan, other = make_fan(), make_fan()
+    fund(fan.id, 100_000)
+    first = catalog.seat_map_answer(schedule.id)
+    assert set(statuses(first.body).values()) == {"available"} and first.etag
+
+    held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=seats[:2])
+    with django_assert_num_queries(0):  # type: ignore[attr-defined]
+        after_hold = catalog.seat_map_answer(schedule.id)  # patched, not built again
+    assert [statuses(after_hold.body)[s] for s in seats[:3]] == ["held", "held", "available"]
+    assert after_hold.etag != first.etag
+
+    pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    assert [statuses(catalog.seat_map_json(schedule.id))[s] for s in seats[:2]] == ["sold"] * 2
+
+    other_hold = hold_seats()(user_id=other.id, schedule_id=schedule.id, seat_ids=seats[2:3])
+    assert statuses(catalog.seat_map_json(schedule.id))[seats[2]] == "held"
+    cancel_reservation()(reservation_id=other_hold.id, user_id=other.id)
+    assert statuses(catalog.seat_map_json(schedule.id))[seats[2]] == "available"
+    # What the patches made is what the database says.
+    catalog.forget_seat_map(schedule.id)
+    assert statuses(catalog.seat_map_json(schedule.id)) == statuses(
+        catalog.seat_map_json(schedule.id)
+    )
+    rebuilt = statuses(catalog.seat_map_json(schedule.id))
+    assert [rebuilt[s] for s in seats[:3]] == ["sold", "sold", "available"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_map_built_while_seats_change_gets_the_changes_it_missed(
+    make_schedule: Callable[..., ScheduleRecord],
+) -> None:
     schedule = make_schedule(seats=3)
-    seat = SeatRecord.objects.filter(schedule=schedule).first()
-    assert seat is not None
-    with override_settings(SEAT_MAP_STALE_SECONDS=60):
-        first = catalog.seat_map_json(schedule.id)
-        seat.status = "sold"
-        seat.save()  # marks the map changed
-        with django_assert_num_queries(0):  # type: ignore[attr-defined]
-            assert catalog.seat_map_json(schedule.id) == first  # young enough: served as is
-    with override_settings(SEAT_MAP_STALE_SECONDS=0):
-        assert b'"status":"sold"' in catalog.seat_map_json(schedule.id)  # rebuilt
-        with django_assert_num_queries(0):  # type: ignore[attr-defined]
-            catalog.seat_map_json(schedule.id)  # and cached again: no change since
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    store = seat_map()
+    since = store.read(schedule.id).logged
+    body, offsets = catalog._build_seat_map(schedule.id)  # read before the hold below
+    store.seats_held(schedule_id=schedule.id, seat_ids=seats[1:2])  # nothing stored to patch
+    kept = store.store(schedule.id, since=since, body=body, offsets=offsets)
+    assert kept is not None and kept.body is not None
+    assert statuses(kept.body)[seats[1]] == "held"  # the logged patch was applied on store
+    # An operator's bulk change meanwhile: the build under way is not stored.
+    since = store.read(schedule.id).logged
+    body, offsets = catalog._build_seat_map(schedule.id)
+    store.forget(schedule.id)
+    assert store.store(schedule.id, since=since, body=body, offsets=offsets) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -72,7 +117,14 @@ def test_with_redis_down_the_catalog_is_served_from_the_database(
     make_schedule: Callable[..., ScheduleRecord],
 ) -> None:
     schedule = make_schedule(seats=4)
-    with override_settings(CACHES=DEAD_REDIS):
-        body = catalog.seat_map_json(schedule.id)
-        assert body.count(b'"status":"available"') == 4
-        assert catalog.concert_detail(schedule.concert_id)["id"] == schedule.concert_id
+    dead = "redis://127.0.0.1:1/0"
+    try:
+        with override_settings(CACHES=DEAD_REDIS, QUEUE_REDIS_URL=dead):
+            queue_redis.cache_clear()
+            seat_map.cache_clear()
+            body = catalog.seat_map_json(schedule.id)
+            assert body.count(b'"status":"available"') == 4
+            assert catalog.concert_detail(schedule.concert_id)["id"] == schedule.concert_id
+    finally:
+        queue_redis.cache_clear()
+        seat_map.cache_clear()

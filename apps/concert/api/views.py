@@ -90,6 +90,19 @@ class SeatMapView(PublicView):
         schedule_id = serializers.IntegerField()
         seats = SeatSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer}, summary="Seat map of a schedule", auth=[])
+    @extend_schema(
+        responses={200: OutputSerializer, 304: None},
+        summary="Seat map of a schedule (ETag; 304 on If-None-Match)",
+        auth=[],
+    )
     def get(self, request: Request, schedule_id: int) -> HttpResponse:
-        return HttpResponse(catalog.seat_map_json(schedule_id), content_type="application/json")
+        answer = catalog.seat_map_answer(schedule_id)
+        if answer.etag and answer.etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(answer.body, content_type="application/json")
+        if answer.etag:
+            response["ETag"] = answer.etag
+        # Seats change by the second: a cache must ask again each time (a 304 is cheap).
+        response["Cache-Control"] = "no-cache"
+        return response

@@ -8,7 +8,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.concert.catalog import forget_seat_map
 from apps.http.auth import user_id_of
 from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
@@ -76,7 +75,6 @@ class PaymentsView(APIView):
             receipt = pay_for_reservation()(
                 user_id=user_id, reservation_id=data["reservation_id"], schedule_id=schedule_id
             )
-            forget_seat_map(schedule_id)
             return Response(
                 {
                     "id": receipt.id,

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.reservation.orm import reservation_from_record
-from apps.concert.catalog import forget_seat_map
 from apps.http.auth import user_id_of
 from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
@@ -85,7 +84,6 @@ class ReservationsView(APIView):
         reservation = hold_seats()(
             user_id=user_id_of(request), schedule_id=data["schedule_id"], seat_ids=data["seat_ids"]
         )
-        forget_seat_map(reservation.schedule_id)
         return Response(reservation_body(reservation), status=201)
 
 
@@ -110,7 +108,6 @@ class ReservationDetailView(APIView):
     )
     def delete(self, request: Request, reservation_id: int) -> Response:
         cancelled = cancel_reservation()(reservation_id=reservation_id, user_id=user_id_of(request))
-        forget_seat_map(cancelled.reservation.schedule_id)
         return Response({**reservation_body(cancelled.reservation), "refund": cancelled.refunded})
 
 
