@@ -8,9 +8,13 @@ local LOG_MAX = 5000
 local SLOT = {available = '"available"', held = '"held"     ', sold = '"sold"     '}
 local value = SLOT[ARGV[1]]
 if not value then return redis.error_reply('unknown seat status ' .. ARGV[1]) end
+-- Only a stored map is patched: SETRANGE on a missing key would create one of zero bytes.
+local stored = redis.call('EXISTS', KEYS[1]) == 1
 for i = 2, #ARGV do
-  local at = redis.call('HGET', KEYS[2], ARGV[i])
-  if at then redis.call('SETRANGE', KEYS[1], tonumber(at), value) end
+  if stored then
+    local at = redis.call('HGET', KEYS[2], ARGV[i])
+    if at then redis.call('SETRANGE', KEYS[1], tonumber(at), value) end
+  end
   redis.call('RPUSH', KEYS[4], ARGV[i] .. ':' .. ARGV[1])
 end
 redis.call('LTRIM', KEYS[4], -LOG_MAX, -1)

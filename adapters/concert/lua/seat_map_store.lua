@@ -24,6 +24,7 @@ end
 if #pairs_left > 0 then redis.call('HSET', KEYS[2], unpack(pairs_left)) end
 redis.call('EXPIRE', KEYS[2], ttl)
 if missed > 0 then
+  -- The body was just SET, so these SETRANGEs patch it and never create a key.
   for _, entry in ipairs(redis.call('LRANGE', KEYS[4], -missed, -1)) do
     local sep = string.find(entry, ':', 1, true)
     local at = redis.call('HGET', KEYS[2], string.sub(entry, 1, sep - 1))
