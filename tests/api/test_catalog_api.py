@@ -82,6 +82,17 @@ def test_seat_map_shows_expired_holds_as_available(
     }
 
 
+def test_a_current_seat_map_etag_gets_a_304(
+    anonymous: APIClient, make_schedule: MakeSchedule
+) -> None:
+    url = f"/api/v1/schedules/{make_schedule(seats=3).id}/seats"
+    first = anonymous.get(url)
+    assert first.status_code == 200 and first["Cache-Control"] == "no-cache"
+    again = anonymous.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again["ETag"] == first["ETag"] and not again.content
+    assert anonymous.get(url, HTTP_IF_NONE_MATCH='"0.0"').status_code == 200
+
+
 @pytest.mark.parametrize(
     "path",
     [

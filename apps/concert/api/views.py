@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.concert import catalog
+from apps.http.conditional import client_has
 from apps.http.pagination import page_request, paginated
 from domain.concert.model import SalePhase, SeatStatus
 
@@ -97,7 +98,7 @@ class SeatMapView(PublicView):
     )
     def get(self, request: Request, schedule_id: int) -> HttpResponse:
         answer = catalog.seat_map_answer(schedule_id)
-        if answer.etag and answer.etag in request.headers.get("If-None-Match", ""):
+        if answer.etag and client_has(request, answer.etag):
             response = HttpResponse(status=304)
         else:
             response = HttpResponse(answer.body, content_type="application/json")

@@ -17,11 +17,11 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.utils.http import parse_etags
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.http.bearer import bearer_user_id
+from apps.http.conditional import client_has
 from apps.http.problems import plain_problem, with_problem_responses
 from apps.queue.wiring import check_place, clock, enter_queue, read_queue_state, waiting_room
 from domain.queue.model import PlaceState, QueueNotFound, QueueState
@@ -134,10 +134,6 @@ def _shared_state(schedule_id: int) -> _SharedState:
     return shared
 
 
-def _weak(tag: str) -> str:
-    return tag.removeprefix("W/")
-
-
 class QueueStateView(View):
     """How far the line has moved (public, no authentication, cacheable by nginx or a CDN)."""
 
@@ -147,8 +143,7 @@ class QueueStateView(View):
         shared = _shared_state(schedule_id)
         if shared.missing is not None:
             raise shared.missing
-        asked = [_weak(tag) for tag in parse_etags(request.headers.get("If-None-Match", ""))]
-        if _weak(shared.etag) in asked or "*" in asked:
+        if client_has(request, shared.etag):
             response = HttpResponse(status=304)
         else:
             response = HttpResponse(shared.body, content_type="application/json")

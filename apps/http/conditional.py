@@ -1,0 +1,15 @@
+"""Conditional GET: does the client already have the representation with this ETag?"""
+
+from django.http import HttpRequest
+from django.utils.http import parse_etags
+
+
+def _weak(tag: str) -> str:
+    return tag.removeprefix("W/")
+
+
+def client_has(request: HttpRequest, etag: str) -> bool:
+    """True when `If-None-Match` names `etag` (or `*`), compared weakly as RFC 9110 asks for
+    If-None-Match: a 304 is then the whole answer."""
+    asked = [_weak(tag) for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+    return "*" in asked or _weak(etag) in asked
