@@ -27,6 +27,8 @@ LUA_DIR = Path(__file__).parent / "lua"
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 STATUS_SLOT_WIDTH = len('"available"')
+# Patches kept in the log, for maps being built meanwhile (see lua/seat_map_store.lua).
+LOG_SEATS = 5000
 
 
 def status_slot(status: str) -> str:
@@ -75,7 +77,7 @@ class RedisSeatMap:
     ) -> StoredSeatMap | None:
         """Stores a map built from rows read after `since` patches; None if it was not stored
         (too much changed meanwhile, or Redis is down)."""
-        args: list[Any] = [since, self.ttl_seconds, body]
+        args: list[Any] = [since, self.ttl_seconds, LOG_SEATS, body]
         for seat_id, offset in offsets:
             args += [seat_id, offset]
         try:
@@ -101,12 +103,13 @@ class RedisSeatMap:
         if not seat_ids:
             return
         try:
-            self._run("patch", seat_map_keys(schedule_id), [status.value, *seat_ids])
+            slot = status_slot(status.value)
+            self._run("patch", seat_map_keys(schedule_id), [slot, LOG_SEATS, *seat_ids])
         except REDIS_ERRORS as exc:
             logger.warning("seat map of schedule %s not patched: %s", schedule_id, exc)
 
     def forget(self, schedule_id: int) -> None:
         try:
-            self._run("forget", seat_map_keys(schedule_id), [])
+            self._run("forget", seat_map_keys(schedule_id), [LOG_SEATS])
         except REDIS_ERRORS as exc:
             logger.warning("seat map of schedule %s not cleared: %s", schedule_id, exc)

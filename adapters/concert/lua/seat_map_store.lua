@@ -1,17 +1,15 @@
 -- Stores a seat map just built from the database, with the patches logged since the build
 -- began applied on top (re-applying one it already has changes nothing).
--- KEYS: body, offsets, meta, log. ARGV: logged when the build began, ttl seconds, body,
--- then seat id, offset pairs. Returns 0 when too much changed meanwhile to tell (the map
--- is then served as built and not stored).
-local LOG_MAX = 5000
-local SLOT = {available = '"available"', held = '"held"     ', sold = '"sold"     '}
-local since, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+-- KEYS: body, offsets, meta, log. ARGV: logged when the build began, ttl seconds, how many
+-- seats the log keeps, body, then seat id, offset pairs. Returns 0 when too much changed
+-- meanwhile to tell (the map is then served as built and not stored).
+local since, ttl, log_max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local logged = tonumber(redis.call('HGET', KEYS[3], 'logged') or '0')
 local missed = logged - since
-if missed < 0 or missed > LOG_MAX then return 0 end
-redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
+if missed < 0 or missed > log_max then return 0 end
+redis.call('SET', KEYS[1], ARGV[4], 'EX', ttl)
 redis.call('DEL', KEYS[2])
-local pairs_left, i = {}, 4
+local pairs_left, i = {}, 5
 while i <= #ARGV do
   pairs_left[#pairs_left + 1] = ARGV[i]
   pairs_left[#pairs_left + 1] = ARGV[i + 1]
@@ -25,10 +23,11 @@ if #pairs_left > 0 then redis.call('HSET', KEYS[2], unpack(pairs_left)) end
 redis.call('EXPIRE', KEYS[2], ttl)
 if missed > 0 then
   -- The body was just SET, so these SETRANGEs patch it and never create a key.
+  -- A log entry is "<seat id>:<slot>", as the patch wrote it.
   for _, entry in ipairs(redis.call('LRANGE', KEYS[4], -missed, -1)) do
     local sep = string.find(entry, ':', 1, true)
     local at = redis.call('HGET', KEYS[2], string.sub(entry, 1, sep - 1))
-    if at then redis.call('SETRANGE', KEYS[1], tonumber(at), SLOT[string.sub(entry, sep + 1)]) end
+    if at then redis.call('SETRANGE', KEYS[1], tonumber(at), string.sub(entry, sep + 1)) end
   end
 end
 redis.call('HINCRBY', KEYS[3], 'builds', 1)
