@@ -52,6 +52,11 @@ local function alive_from(c, now)
   return math.floor((now - c.abandon_ms) / 1000)
 end
 
+-- The one place the record's format is written: "<entry number>:<heartbeat second>".
+local function write_fan(key, user, entry, second)
+  redis.call('HSET', key, user, entry .. ':' .. second)
+end
+
 local function read_fan(key, user)
   local v = redis.call('HGET', key, user)
   if not v then return nil end
@@ -72,7 +77,7 @@ end
 
 local function add_fan(key, user, entry, now)
   local second = math.floor(now / 1000)
-  redis.call('HSET', key, user, entry .. ':' .. second)
+  write_fan(key, user, entry, second)
   count_beat(second, 1)
 end
 
@@ -93,7 +98,7 @@ local function beat(c, now, key, user)
   end
   local now_s = math.floor(now / 1000)
   if second ~= now_s then
-    redis.call('HSET', key, user, entry .. ':' .. now_s)
+    write_fan(key, user, entry, now_s)
     count_beat(second, -1)
     count_beat(now_s, 1)
   end
@@ -153,7 +158,7 @@ local function open_if_due(c, now, batch)
   while batch > 0 and next_early > 0 do
     local user = redis.call('SPOP', KEYS[5])
     if not user then break end
-    redis.call('HSET', fan_key(user), user, next_early .. ':' .. second)
+    write_fan(fan_key(user), user, next_early, second)
     moved[#moved + 1] = user
     if #moved == 1000 then push() end
     next_early = next_early - 1
