@@ -5,46 +5,105 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 
 from adapters.db_time import from_db, to_db
 from adapters.messaging.outbox import record_event
 from adapters.reservation.orm import free_seats_of, locked_reservation
 from adapters.transactions import retry_lock_conflicts
-from adapters.user.orm import OrmWalletLedger
+from adapters.user.orm import OrmWalletLedger, WalletNotFound
 from apps.concert.models import ScheduleRecord
 from apps.payment.models import IdempotencyKeyRecord, PaymentRecord
 from domain.concert.model import SeatStatus
 from domain.payment.model import (
     AlreadyPaid,
+    IdempotencyClaim,
     IdempotencyInFlight,
-    IdempotencyKeyReused,
     NotPayable,
     PaymentReceipt,
     PaymentStatus,
     ReservationExpired,
+    StoredAnswer,
 )
+from domain.payment.ports import RenderReceipt
+from domain.queue.model import NotAdmitted
 from domain.reservation.model import NotCancellable, ReservationNotFound, ReservationStatus
 from domain.user.model import LedgerKind
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
+# One statement finds everything the payment decides on, and locks it: the reservation (its
+# schedule is checked against the access token's), the wallet, and the key's stored answer.
+# READ COMMITTED: a locking read sees the latest committed rows and takes no gap locks.
+PAYMENT_CONTEXT = (
+    "SELECT r.schedule_id, r.seat_ids, r.amount, r.status, r.expires_at, w.balance, "
+    "k.fingerprint, k.response_status, k.response_body, k.created_at "
+    "FROM reservation r "
+    "LEFT JOIN wallet w ON w.user_id = r.user_id "
+    "LEFT JOIN idempotency_key k ON k.user_id = r.user_id AND k.`key` = %s "
+    "WHERE r.id = %s AND r.user_id = %s FOR UPDATE"
+)
+
+
 class OrmPaymentStore:
-    @retry_lock_conflicts()
-    def pay(self, *, user_id: int, reservation_id: int, now: datetime) -> PaymentReceipt:
-        """Checks the hold before any point moves: a late payment changes nothing.
-        Hand-written SQL, nine round trips: this is the busiest transaction of a sale."""
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT schedule_id, seat_ids, amount, status, expires_at FROM reservation "
-                "WHERE id = %s AND user_id = %s FOR UPDATE",
-                [reservation_id, user_id],
+    def pay(
+        self,
+        *,
+        claim: IdempotencyClaim,
+        reservation_id: int,
+        schedule_id: int,
+        now: datetime,
+        render: RenderReceipt,
+    ) -> PaymentReceipt | StoredAnswer:
+        try:
+            return self._pay(
+                claim=claim,
+                reservation_id=reservation_id,
+                schedule_id=schedule_id,
+                now=now,
+                render=render,
             )
+        except IntegrityError:
+            # The key got an answer from a request that committed first (the same key on
+            # another reservation, or a refusal stored meanwhile): everything rolled back.
+            stored = OrmIdempotencyStore().stored(claim, now=now)
+            if stored is None:
+                raise IdempotencyInFlight("the first request with this key is running") from None
+            return stored.for_claim(claim)
+
+    @retry_lock_conflicts()
+    def _pay(
+        self,
+        *,
+        claim: IdempotencyClaim,
+        reservation_id: int,
+        schedule_id: int,
+        now: datetime,
+        render: RenderReceipt,
+    ) -> PaymentReceipt | StoredAnswer:
+        """Checks the hold before any point moves: a late payment changes nothing.
+        Hand-written SQL, eight round trips: this is the busiest transaction of a sale."""
+        user_id = claim.user_id
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(PAYMENT_CONTEXT, [claim.key, reservation_id, user_id])
             row = cursor.fetchone()
             if row is None:
                 raise ReservationNotFound(f"there is no reservation {reservation_id}")
-            schedule_id, seat_json, amount, status, expires_at = row
+            held_for, seat_json, amount, status, expires_at, balance, *key_row = row
+            fingerprint, answer_status, answer_body, answered_at = key_row
+            if fingerprint is not None:
+                if from_db(answered_at) >= now - IDEMPOTENCY_TTL:
+                    return StoredAnswer(
+                        int(answer_status), json.loads(answer_body), fingerprint
+                    ).for_claim(claim)
+                cursor.execute(
+                    "DELETE FROM idempotency_key WHERE user_id = %s AND `key` = %s",
+                    [user_id, claim.key],
+                )
+            if held_for != schedule_id:
+                raise NotAdmitted("the access token is for another schedule")
             seat_ids = json.loads(seat_json)
             if status == ReservationStatus.CONFIRMED.value:
                 raise AlreadyPaid(f"reservation {reservation_id} is already paid")
@@ -54,9 +113,13 @@ class OrmPaymentStore:
                 raise ReservationExpired(f"the hold on reservation {reservation_id} expired")
             if status != ReservationStatus.HELD.value:
                 raise NotPayable(f"reservation {reservation_id} is {status}")
-            entry = OrmWalletLedger().debit(
+            if balance is None:
+                raise WalletNotFound(f"user {user_id} has no wallet")
+            entry = OrmWalletLedger().debit_locked(
+                cursor,
                 user_id=user_id,
                 amount=amount,
+                balance=int(balance),
                 kind=LedgerKind.PAYMENT,
                 reference=f"reservation {reservation_id}",
             )
@@ -83,23 +146,26 @@ class OrmPaymentStore:
             record_event(
                 event_type="payment.succeeded",
                 aggregate_id=payment_id,
-                schedule_id=schedule_id,
+                schedule_id=held_for,
                 payload={
                     "payment_id": payment_id,
                     "reservation_id": reservation_id,
                     "user_id": user_id,
-                    "schedule_id": schedule_id,
+                    "schedule_id": held_for,
                     "seat_ids": seat_ids,
                     "amount": amount,
                 },
             )
-        return PaymentReceipt(
-            id=payment_id,
-            reservation_id=reservation_id,
-            amount=amount,
-            balance_after=entry.balance_after,
-            seat_ids=tuple(seat_ids),
-        )
+            receipt = PaymentReceipt(
+                id=payment_id,
+                reservation_id=reservation_id,
+                amount=amount,
+                balance_after=entry.balance_after,
+                seat_ids=tuple(seat_ids),
+            )
+            # Last, so that a key taken meanwhile (IntegrityError) rolls the payment back.
+            insert_answer(cursor, claim, render(receipt), now=now)
+        return receipt
 
     @retry_lock_conflicts()
     def refund(self, *, reservation_id: int, user_id: int | None, now: datetime) -> int:
@@ -149,47 +215,52 @@ class OrmPaymentStore:
         return payment.amount
 
 
+def insert_answer(
+    cursor: Any, claim: IdempotencyClaim, answer: StoredAnswer, *, now: datetime
+) -> None:
+    cursor.execute(
+        "INSERT INTO idempotency_key (user_id, `key`, fingerprint, state, response_status, "
+        "response_body, created_at) VALUES (%s, %s, %s, 'done', %s, %s, %s)",
+        [
+            claim.user_id,
+            claim.key,
+            claim.fingerprint,
+            answer.status,
+            json.dumps(answer.body, cls=DjangoJSONEncoder),
+            to_db(now),
+        ],
+    )
+
+
 class OrmIdempotencyStore:
-    """Each key is claimed in its own committed row before the work starts, so a second
-    request with the same key sees it at once, from any process."""
+    """The answers given to idempotency keys. A payment writes its own in its transaction;
+    this stores final refusals and finds answers to replay. Keys last IDEMPOTENCY_TTL."""
 
-    def begin(
-        self, *, user_id: int, key: str, fingerprint: str, now: datetime
-    ) -> tuple[int, Any] | None:
-        """None: the caller owns the key and must finish or abandon it. Otherwise the
-        stored (status, body). Raises IdempotencyKeyReused or IdempotencyInFlight."""
-        for _ in range(2):
-            try:
-                with transaction.atomic():
-                    IdempotencyKeyRecord.objects.create(
-                        user_id=user_id, key=key, fingerprint=fingerprint, created_at=now
-                    )
-                return None
-            except IntegrityError:
-                stored = IdempotencyKeyRecord.objects.filter(user_id=user_id, key=key).first()
-                if stored is None:
-                    continue  # abandoned meanwhile: claim it
-                if stored.created_at < now - IDEMPOTENCY_TTL:
-                    stored.delete()
-                    continue
-                if stored.fingerprint != fingerprint:
-                    raise IdempotencyKeyReused("this key was used with another request") from None
-                if stored.state != IdempotencyKeyRecord.DONE:
-                    raise IdempotencyInFlight(
-                        "the first request with this key is running"
-                    ) from None
-                return int(stored.response_status or 0), stored.response_body
-        raise IdempotencyInFlight("the first request with this key is running")
-
-    def finish(self, *, user_id: int, key: str, status: int, body: Any) -> None:
-        IdempotencyKeyRecord.objects.filter(user_id=user_id, key=key).update(
-            state=IdempotencyKeyRecord.DONE, response_status=status, response_body=body
+    def stored(self, claim: IdempotencyClaim, *, now: datetime) -> StoredAnswer | None:
+        row = (
+            IdempotencyKeyRecord.objects.filter(
+                user_id=claim.user_id, key=claim.key, created_at__gte=now - IDEMPOTENCY_TTL
+            )
+            .values_list("response_status", "response_body", "fingerprint")
+            .first()
         )
+        return None if row is None else StoredAnswer(int(row[0] or 0), row[1], row[2])
 
-    def abandon(self, *, user_id: int, key: str) -> None:
+    def record(
+        self, claim: IdempotencyClaim, answer: StoredAnswer, *, now: datetime
+    ) -> StoredAnswer:
         IdempotencyKeyRecord.objects.filter(
-            user_id=user_id, key=key, state=IdempotencyKeyRecord.IN_FLIGHT
+            user_id=claim.user_id, key=claim.key, created_at__lt=now - IDEMPOTENCY_TTL
         ).delete()
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                insert_answer(cursor, claim, answer, now=now)
+        except IntegrityError:
+            first = self.stored(claim, now=now)
+            if first is None:
+                raise IdempotencyInFlight("the first request with this key is running") from None
+            return first
+        return StoredAnswer(answer.status, answer.body, claim.fingerprint)
 
     def forget_older_than(self, moment: datetime) -> int:
         deleted, _ = IdempotencyKeyRecord.objects.filter(created_at__lt=moment).delete()

@@ -30,7 +30,7 @@ from domain.queue.model import (
 )
 
 LUA_DIR = Path(__file__).parent / "lua"
-SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "state", "throttle")
+SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "state")
 SCHEDULES_KEY = "q:schedules"  # every schedule with a waiting room, for the periodic tick
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
@@ -112,13 +112,6 @@ class RedisWaitingRoom:
             opens_at_ms=int(reply[6]),
             heartbeat_seconds=int(reply[7]) // 1000,
         )
-
-    def throttle(
-        self, *, action: str, schedule_id: int, user_id: int, rate: float, burst: int, now_ms: int
-    ) -> int:
-        """Takes one of the fan's tokens for `action`; 0, or the milliseconds to wait."""
-        key = f"q:{{s:{schedule_id}}}:rl:{action}:{user_id}"
-        return int(self._run("throttle", [key], [now_ms, rate, burst]))
 
     def enter(self, *, schedule_id: int, user_id: int, client_ip: str, now_ms: int) -> Place:
         keys = fan_keys(schedule_id, user_id)

@@ -1,17 +1,23 @@
-"""Seat locks in Redis (SET NX PX semantics for several seats at once, in one script).
+"""What Redis checks for a hold, in one script call, and the fail-fast seat locks.
 
-An accelerator: it turns most losing attempts away before they reach the database. If
-Redis is down the hold goes on to the database, which decides anyway.
+The locks are an accelerator: they turn most losing attempts away before they reach the
+database, which decides anyway. A lock lost with a Redis restart costs only that.
 """
 
 import logging
+import math
 from pathlib import Path
-
-import redis.exceptions
 
 from adapters.lua_script import LuaScript
 from adapters.queue.connection import QueueRedis
-from adapters.queue.redis import schedule_keys
+from adapters.queue.redis import LUA_DIR as QUEUE_LUA_DIR
+from adapters.queue.redis import (
+    REDIS_ERRORS,
+    redis_unavailable_as_queue_unavailable,
+    schedule_keys,
+)
+from domain.queue.model import HoldRateLimited, NotAdmitted
+from domain.reservation.model import FanGate, SeatsBusy
 
 logger = logging.getLogger(__name__)
 LUA_DIR = Path(__file__).parent / "lua"
@@ -24,21 +30,51 @@ def seat_lock_keys(schedule_id: int, seat_ids: tuple[int, ...]) -> list[str]:
 class RedisSeatLocks:
     def __init__(self, client: QueueRedis) -> None:
         self.client = client
-        self.lock = LuaScript((LUA_DIR / "lock_seats.lua").read_text())
+        lib = (QUEUE_LUA_DIR / "lib.lua").read_text()
+        self.gate = LuaScript(lib + "\n" + (LUA_DIR / "hold_gate.lua").read_text())
         self.unlock = LuaScript((LUA_DIR / "unlock_seats.lua").read_text())
 
     def acquire(
-        self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str, ttl_ms: int
-    ) -> bool:
-        try:
-            keys = [schedule_keys(schedule_id)[0], *seat_lock_keys(schedule_id, seat_ids)]
-            return bool(self.lock(self.client, keys, [owner, ttl_ms]))
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            logger.warning("seat locks unavailable, the database decides alone: %s", exc)
-            return True
+        self,
+        *,
+        schedule_id: int,
+        user_id: int,
+        seat_ids: tuple[int, ...],
+        owner: str,
+        ttl_ms: int,
+        now_ms: int,
+        gate: FanGate | None,
+    ) -> None:
+        keys = [
+            *schedule_keys(schedule_id),
+            f"q:{{s:{schedule_id}}}:rl:hold:{user_id}",
+            *seat_lock_keys(schedule_id, seat_ids),
+        ]
+        checked = "" if gate is None else "1"
+        rate, burst = (0.0, 0) if gate is None else (gate.rate, gate.burst)
+        args = [user_id, owner, now_ms, rate, burst, ttl_ms, checked]
+        if gate is None:
+            try:
+                reply = self.gate(self.client, keys, args)
+            except REDIS_ERRORS as exc:
+                logger.warning("seat locks unavailable, the database decides alone: %s", exc)
+                return
+        else:
+            with redis_unavailable_as_queue_unavailable():
+                reply = self.gate(self.client, keys, args)
+        outcome = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        if outcome == "not_admitted":
+            raise NotAdmitted("your slot was released or has expired; join the queue again")
+        if outcome == "rate_limited":
+            raise HoldRateLimited(
+                "Too many holds in a short time; try again shortly.",
+                retry_after=max(1, math.ceil(int(reply[1]) / 1000)),
+            )
+        if outcome == "busy":
+            raise SeatsBusy("another fan is holding one of these seats")
 
     def release(self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str) -> None:
         try:
             self.unlock(self.client, seat_lock_keys(schedule_id, seat_ids), [owner])
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        except REDIS_ERRORS as exc:
             logger.warning("seat locks not released (they expire by themselves): %s", exc)

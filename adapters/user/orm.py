@@ -71,13 +71,61 @@ class OrmWalletLedger:
                 cursor, user_id=user_id, amount=amount, kind=kind, reference=reference
             )
 
-    @staticmethod
+    def debit_locked(
+        self,
+        cursor: Any,
+        *,
+        user_id: int,
+        amount: int,
+        balance: int,
+        kind: LedgerKind,
+        reference: str,
+    ) -> LedgerEntry:
+        """A debit inside the caller's transaction, which already locked the wallet row
+        (SELECT ... FOR UPDATE) and read its `balance`: two statements instead of three."""
+        checked_debit_amount(amount)
+        if balance < amount:
+            raise InsufficientBalance(f"the wallet does not cover {amount} points")
+        cursor.execute(
+            "UPDATE wallet SET balance = %s, updated_at = %s WHERE user_id = %s",
+            [balance - amount, to_db(timezone.now()), user_id],
+        )
+        return self._entry(
+            cursor,
+            user_id=user_id,
+            amount=amount,
+            kind=kind,
+            reference=reference,
+            balance_after=balance - amount,
+        )
+
+    @classmethod
     def _record(
-        cursor: Any, *, user_id: int, amount: int, kind: LedgerKind, reference: str
+        cls, cursor: Any, *, user_id: int, amount: int, kind: LedgerKind, reference: str
     ) -> LedgerEntry:
         # Our UPDATE holds the row lock until commit, so this reads our own new balance.
         cursor.execute("SELECT balance FROM wallet WHERE user_id = %s", [user_id])
         balance = int(cursor.fetchone()[0])
+        return cls._entry(
+            cursor,
+            user_id=user_id,
+            amount=amount,
+            kind=kind,
+            reference=reference,
+            balance_after=balance,
+        )
+
+    @staticmethod
+    def _entry(
+        cursor: Any,
+        *,
+        user_id: int,
+        amount: int,
+        kind: LedgerKind,
+        reference: str,
+        balance_after: int,
+    ) -> LedgerEntry:
+        balance = balance_after
         now = timezone.now()
         cursor.execute(
             "INSERT INTO ledger_entry (user_id, kind, amount, balance_after, reference, "

@@ -1,20 +1,22 @@
-"""Idempotency-Key at the HTTP boundary: the first response to a key is stored and
-replayed; the same key with another body is 422; while the first runs, 409.
+"""Idempotency-Key at the HTTP boundary: the first final answer to a key is stored and
+replayed; the same key with another body is 422.
 
-Only final answers are stored. A transient failure (not admitted, a lock timeout, a
-dependency down) gives the key back, so the client's retry with the same key runs the
-request again.
+A payment stores its answer in its own transaction (adapters/payment/orm.py), so a second
+request with the same key waits for the first on the reservation's row lock and then gets
+its answer. A final refusal (hold expired, not enough points) is stored here. A transient
+one (not admitted, a lock timeout, a dependency down) is not, so the client's retry with
+the same key runs again. Any refusal is first checked against the key's stored answer: a
+retry of a payment that succeeded (and so gave the waiting-room slot back) gets its receipt,
+not 403.
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from rest_framework.response import Response
 
 from apps.http.problems import PROBLEM_CONTENT_TYPE, domain_problem
 from domain.errors import DependencyUnavailable, DomainError, Forbidden
-from domain.payment.model import fingerprint
+from domain.payment.model import IdempotencyClaim, IdempotencyKeyReused, StoredAnswer
 from domain.payment.ports import IdempotencyStore
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -28,32 +30,29 @@ def _transient(exc: DomainError) -> bool:
     )
 
 
-def idempotent(
-    *,
-    store: IdempotencyStore,
-    user_id: int,
-    key: str,
-    request_body: dict[str, Any],
-    run: Callable[[], Response],
-) -> Response:
-    stored = store.begin(
-        user_id=user_id, key=key, fingerprint=fingerprint(request_body), now=datetime.now(UTC)
+def replay(answer: StoredAnswer) -> Response:
+    content_type = PROBLEM_CONTENT_TYPE if answer.status >= 400 else None
+    return Response(
+        answer.body,
+        status=answer.status,
+        headers={REPLAY_HEADER: "true"},
+        content_type=content_type,
     )
-    if stored is not None:
-        status, body = stored
-        content_type = PROBLEM_CONTENT_TYPE if status >= 400 else None
-        return Response(
-            body, status=status, headers={REPLAY_HEADER: "true"}, content_type=content_type
-        )
+
+
+def refusal(store: IdempotencyStore, claim: IdempotencyClaim, exc: DomainError) -> Response:
+    """The answer to a request with `claim` that was refused with `exc`."""
+    if isinstance(exc, IdempotencyKeyReused):
+        return domain_problem(exc)
+    now = datetime.now(UTC)
     try:
-        response = run()
-    except DomainError as exc:
+        stored = store.stored(claim, now=now)
+        if stored is not None:
+            return replay(stored.for_claim(claim))
         response = domain_problem(exc)
         if _transient(exc):
-            store.abandon(user_id=user_id, key=key)
             return response
-    except BaseException:
-        store.abandon(user_id=user_id, key=key)
-        raise
-    store.finish(user_id=user_id, key=key, status=response.status_code, body=response.data)
-    return response
+        first = store.record(claim, StoredAnswer(response.status_code, response.data), now=now)
+    except DomainError as other:
+        return domain_problem(other)
+    return response if first.body == response.data else replay(first.for_claim(claim))

@@ -1,6 +1,5 @@
 """Builds the waiting room's use cases from settings, once per process."""
 
-import math
 from functools import cache
 
 from django.conf import settings
@@ -9,7 +8,6 @@ from adapters.queue.clock import SystemClock
 from adapters.queue.connection import queue_redis
 from adapters.queue.redis import RedisWaitingRoom
 from domain.queue.access import AccessTokens
-from domain.queue.model import HoldRateLimited
 from domain.queue.usecases import CheckPlace, EnterQueue, ReadQueueState, RequireAccess
 
 
@@ -63,21 +61,3 @@ def read_queue_state() -> ReadQueueState:
 @cache
 def require_access() -> RequireAccess:
     return RequireAccess(room=waiting_room(), tokens=access_tokens(), clock=clock())
-
-
-def throttle_holds(*, schedule_id: int, user_id: int) -> None:
-    """Raises HoldRateLimited when the fan holds more often than HOLD_RATE_PER_USER a second
-    (bursts of HOLD_BURST_PER_USER): a fan hunting seats with a script gets a 429."""
-    wait_ms = waiting_room().throttle(
-        action="hold",
-        schedule_id=schedule_id,
-        user_id=user_id,
-        rate=settings.HOLD_RATE_PER_USER,
-        burst=settings.HOLD_BURST_PER_USER,
-        now_ms=clock().now_ms(),
-    )
-    if wait_ms:
-        raise HoldRateLimited(
-            "Too many holds in a short time; try again shortly.",
-            retry_after=max(1, math.ceil(wait_ms / 1000)),
-        )

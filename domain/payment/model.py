@@ -26,6 +26,30 @@ class PaymentReceipt:
     seat_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A fan's Idempotency-Key and the fingerprint of the request it came with."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """The first final answer given to an idempotency key, replayed for later requests."""
+
+    status: int
+    body: Any
+    fingerprint: str = ""
+
+    def for_claim(self, claim: IdempotencyClaim) -> "StoredAnswer":
+        """This answer, if it was given to the same request; IdempotencyKeyReused if not."""
+        if self.fingerprint != claim.fingerprint:
+            raise IdempotencyKeyReused("this key was used with another request")
+        return self
+
+
 class ReservationExpired(Conflict):
     code = "reservation_expired"
     title = "The hold expired before the payment; no points were taken"

@@ -1,25 +1,41 @@
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from domain.payment.model import PaymentReceipt
+from domain.payment.model import IdempotencyClaim, PaymentReceipt, StoredAnswer
+
+# How a successful payment is answered, and so stored for the key: (status, body).
+RenderReceipt = Callable[[PaymentReceipt], StoredAnswer]
 
 
 class PaymentStore(Protocol):
-    def pay(self, *, user_id: int, reservation_id: int, now: datetime) -> PaymentReceipt:
-        """One transaction: lock the reservation; refuse unless it is this fan's live hold;
-        debit the wallet; ledger entry; seats sold; reservation confirmed; outbox event.
-        Raises ReservationNotFound, ReservationExpired, AlreadyPaid, InsufficientBalance."""
+    def pay(
+        self,
+        *,
+        claim: IdempotencyClaim,
+        reservation_id: int,
+        schedule_id: int,
+        now: datetime,
+        render: RenderReceipt,
+    ) -> PaymentReceipt | StoredAnswer:
+        """One transaction: lock the reservation (with the key's stored answer, if any, which
+        is returned instead); refuse unless it is this fan's live hold of `schedule_id`;
+        debit the wallet; ledger entry; seats sold; reservation confirmed; outbox event; the
+        key's answer. Raises ReservationNotFound, NotAdmitted (another schedule),
+        ReservationExpired, AlreadyPaid, InsufficientBalance, IdempotencyKeyReused."""
         ...
 
 
 class IdempotencyStore(Protocol):
-    def begin(
-        self, *, user_id: int, key: str, fingerprint: str, now: datetime
-    ) -> tuple[int, Any] | None: ...
+    """Answers that are not a payment (final refusals) and replays."""
 
-    def finish(self, *, user_id: int, key: str, status: int, body: Any) -> None: ...
+    def stored(self, claim: IdempotencyClaim, *, now: datetime) -> StoredAnswer | None: ...
 
-    def abandon(self, *, user_id: int, key: str) -> None: ...
+    def record(
+        self, claim: IdempotencyClaim, answer: StoredAnswer, *, now: datetime
+    ) -> StoredAnswer:
+        """Stores the key's answer; returns the one stored first if the key already had one."""
+        ...
 
 
 class ActiveSlots(Protocol):

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
-from domain.payment.model import PaymentReceipt
-from domain.payment.ports import ActiveSlots, PaymentStore
+from domain.payment.model import IdempotencyClaim, PaymentReceipt, StoredAnswer
+from domain.payment.ports import ActiveSlots, PaymentStore, RenderReceipt
 from domain.reservation.ports import Clock, SeatMap
 
 
@@ -11,9 +11,10 @@ class PayForReservation:
 
     Guarantees: points move only together with the seats being sold (one transaction); a
     hold that expired before the payment is refused before any point moves; a reservation
-    is paid at most once; after commit the fan's waiting-room slot is released and the seat
-    map shows the seats sold.
-    Idempotency (same key → same answer) is the caller's, at the HTTP boundary.
+    is paid at most once; the key's answer commits with the payment, so a key answers
+    the same whatever crashes; after commit the fan's waiting-room slot is released and the
+    seat map shows the seats sold. A key that already has an answer gets it back
+    (StoredAnswer), and nothing else happens.
     """
 
     payments: PaymentStore
@@ -21,10 +22,22 @@ class PayForReservation:
     seat_map: SeatMap
     clock: Clock
 
-    def __call__(self, *, user_id: int, reservation_id: int, schedule_id: int) -> PaymentReceipt:
-        receipt = self.payments.pay(
-            user_id=user_id, reservation_id=reservation_id, now=self.clock.now()
+    def __call__(
+        self,
+        *,
+        claim: IdempotencyClaim,
+        reservation_id: int,
+        schedule_id: int,
+        render: RenderReceipt,
+    ) -> PaymentReceipt | StoredAnswer:
+        outcome = self.payments.pay(
+            claim=claim,
+            reservation_id=reservation_id,
+            schedule_id=schedule_id,
+            now=self.clock.now(),
+            render=render,
         )
-        self.slots.release(schedule_id=schedule_id, user_id=user_id)
-        self.seat_map.seats_sold(schedule_id=schedule_id, seat_ids=receipt.seat_ids)
-        return receipt
+        if isinstance(outcome, PaymentReceipt):
+            self.slots.release(schedule_id=schedule_id, user_id=claim.user_id)
+            self.seat_map.seats_sold(schedule_id=schedule_id, seat_ids=outcome.seat_ids)
+        return outcome

@@ -33,8 +33,11 @@ class AccessTokens:
         message = f"{VERSION}.{user_id}.{schedule_id}.{expires_ms}"
         return f"{message}.{self._sign(message)}"
 
-    def verify(self, token: str, *, user_id: int, schedule_id: int, now_ms: int) -> AccessGrant:
-        """The grant, if the token is genuine, this fan's, for this schedule and unexpired."""
+    def verify(
+        self, token: str, *, user_id: int, schedule_id: int | None, now_ms: int
+    ) -> AccessGrant:
+        """The grant, if the token is genuine, this fan's, for this schedule (None: for the
+        schedule it names, which the caller then checks) and unexpired."""
         parts = token.split(".")
         if len(parts) != 5 or parts[0] != VERSION:
             raise NotAdmitted("the access token is malformed")
@@ -45,7 +48,7 @@ class AccessTokens:
             grant = AccessGrant(int(parts[1]), int(parts[2]), int(parts[3]))
         except ValueError:
             raise NotAdmitted("the access token is malformed") from None
-        if grant.user_id != user_id or grant.schedule_id != schedule_id:
+        if grant.user_id != user_id or schedule_id not in (None, grant.schedule_id):
             raise NotAdmitted("the access token belongs to another fan or schedule")
         if grant.expires_ms <= now_ms:
             raise NotAdmitted("the access token has expired")

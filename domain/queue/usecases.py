@@ -108,9 +108,11 @@ class RequireAccess:
     tokens: AccessTokens
     clock: Clock
 
-    def __call__(self, *, token: str, user_id: int, schedule_id: int) -> AccessGrant:
+    def __call__(self, *, token: str, user_id: int, schedule_id: int | None) -> AccessGrant:
+        """`schedule_id` None takes the schedule from the token: the caller checks it
+        against what the request acts on (a payment, against its reservation's row)."""
         now = self.clock.now_ms()
         grant = self.tokens.verify(token, user_id=user_id, schedule_id=schedule_id, now_ms=now)
-        if not self.room.touch(schedule_id=schedule_id, user_id=user_id, now_ms=now):
+        if not self.room.touch(schedule_id=grant.schedule_id, user_id=user_id, now_ms=now):
             raise NotAdmitted("your slot was released or has expired; join the queue again")
         return grant

@@ -40,6 +40,17 @@ class SeatUnavailable(Conflict):
     title = "One or more of these seats are not available"
 
 
+@dataclass(frozen=True, slots=True)
+class FanGate:
+    """What a fan's own hold must pass, checked in the same Redis call as the seat locks:
+    the fan's waiting-room slot is still active (holding extends it), and the fan holds no
+    more often than `rate` a second, in bursts of `burst`. Operators and internal callers
+    hold without one."""
+
+    rate: float
+    burst: int
+
+
 class SeatsBusy(SeatUnavailable):
     """Another fan is holding these seats right now: trying again shortly may succeed."""
 

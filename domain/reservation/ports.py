@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.reservation.model import Reservation
+from domain.reservation.model import FanGate, Reservation
 
 
 class Clock(Protocol):
@@ -13,9 +13,19 @@ class SeatLocks(Protocol):
     """Fail-fast seat locks in Redis. An accelerator only: the database decides."""
 
     def acquire(
-        self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str, ttl_ms: int
-    ) -> bool:
-        """All of the seats, or none of them (one atomic script)."""
+        self,
+        *,
+        schedule_id: int,
+        user_id: int,
+        seat_ids: tuple[int, ...],
+        owner: str,
+        ttl_ms: int,
+        now_ms: int,
+        gate: FanGate | None,
+    ) -> None:
+        """One atomic call: the gate first (NotAdmitted, HoldRateLimited), then all of the
+        seats locked, or none (SeatsBusy). With a gate, Redis down is QueueUnavailable;
+        without one, the database decides alone."""
         ...
 
     def release(self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str) -> None: ...

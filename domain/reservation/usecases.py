@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.reservation.model import (
+    FanGate,
     NotCancellable,
     Reservation,
     ReservationStatus,
-    SeatsBusy,
     checked_seat_ids,
 )
 from domain.reservation.ports import Clock, HoldStore, SeatLocks, SeatMap
@@ -21,10 +21,12 @@ def lock_owner(user_id: int) -> str:
 class HoldSeats:
     """Holds 1..N seats for the fan, all or nothing, until the schedule's hold expiry.
 
-    Guarantees: no seat is ever held or sold for two reservations (the database's
-    conditional UPDATE decides, in seat id order); losers are usually turned away by Redis
-    before they reach the database; Redis locks are given back when the database says no;
-    the seat map shows the hold from the next read on.
+    Guarantees: with a gate, only a fan the waiting room still counts as active holds, at
+    most at the fan's hold rate (one Redis call checks both and takes the seat locks); no
+    seat is ever held or sold for two reservations (the database's conditional UPDATE
+    decides, in seat id order); losers are usually turned away by Redis before they reach
+    the database; Redis locks are given back when the database says no; the seat map shows
+    the hold from the next read on.
     """
 
     store: HoldStore
@@ -34,19 +36,33 @@ class HoldSeats:
     max_seats_per_fan: int
     lock_ttl_ms: int = 300_000
 
-    def __call__(self, *, user_id: int, schedule_id: int, seat_ids: Sequence[int]) -> Reservation:
+    def __call__(
+        self,
+        *,
+        user_id: int,
+        schedule_id: int,
+        seat_ids: Sequence[int],
+        gate: FanGate | None = None,
+    ) -> Reservation:
+        """`gate`: a fan's own hold (the API's); None for operators and internal callers."""
         seats = checked_seat_ids(seat_ids, max_seats=self.max_seats_per_fan)
         owner = lock_owner(user_id)
-        if not self.locks.acquire(
-            schedule_id=schedule_id, seat_ids=seats, owner=owner, ttl_ms=self.lock_ttl_ms
-        ):
-            raise SeatsBusy("another fan is holding one of these seats")
+        now = self.clock.now()
+        self.locks.acquire(
+            schedule_id=schedule_id,
+            user_id=user_id,
+            seat_ids=seats,
+            owner=owner,
+            ttl_ms=self.lock_ttl_ms,
+            now_ms=int(now.timestamp() * 1000),
+            gate=gate,
+        )
         try:
             held = self.store.hold(
                 user_id=user_id,
                 schedule_id=schedule_id,
                 seat_ids=seats,
-                now=self.clock.now(),
+                now=now,
                 max_per_fan=self.max_seats_per_fan,
             )
         except BaseException:

@@ -180,8 +180,11 @@ MATRIX: list[tuple[str, str, Body, dict[str, int]]] = [
         "/api/v1/payments",
         pay_body,
         {
-            # Someone else's reservation does not exist for you, admitted or not.
+            # Someone else's reservation does not exist for an admitted fan; a fan with no
+            # access token is refused before anything is looked up, so nothing leaks.
             **signed_in(404),
+            "other_fan": 403,
+            "staff": 403,
             "expired_access": 403,
             "forged_access": 403,
             "owner": 201,

@@ -137,6 +137,21 @@ def test_payment_errors(make_schedule: MakeSchedule, admit: Admit) -> None:
     assert balance(poor.fan) == 500
 
 
+def test_a_payment_needs_a_token_for_its_reservations_schedule(
+    make_schedule: MakeSchedule, admit: Admit
+) -> None:
+    """The schedule comes from the access token and the payment's own statement checks it
+    against the reservation's row."""
+    here, there = make_schedule(seats=2), make_schedule(seats=2)
+    buyer = admit(here, points=5000)
+    reservation = hold(buyer, seats_of(here)[:1]).json()["id"]
+    elsewhere = admit(there, points=0, fan=buyer.fan)
+    assert_problem(pay(elsewhere, reservation, key="c"), 403, "not_admitted")
+    assert balance(buyer.fan) == 5000
+    # Not stored (it may change): with the right token the same key pays.
+    assert pay(buyer, reservation, key="c").status_code == 201
+
+
 def test_paying_for_an_expired_hold_moves_no_points(
     make_schedule: MakeSchedule, admit: Admit
 ) -> None:

@@ -13,10 +13,11 @@ import pytest
 from adapters.messaging.relay import DeliveryFailed, OutboxRelay, ensure_topics
 from apps.concert.models import ScheduleRecord
 from apps.events.models import OutboxEventRecord
-from apps.reservation.wiring import hold_seats, pay_for_reservation
+from apps.reservation.wiring import hold_seats
 from tests.conftest import Fan, fund
 from tests.integration.test_outbox_relay import consume
 from tests.network import free_port
+from tests.purchases import pay_held
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
 
@@ -70,7 +71,7 @@ def broker() -> Iterator[Broker]:
 
 def sell(schedule: ScheduleRecord, fan: Fan, seat_ids: list[int]) -> None:
     held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=seat_ids)
-    pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
 
 
 def test_sales_go_on_while_the_broker_is_down_and_nothing_is_lost(

@@ -12,8 +12,9 @@ from adapters.queue.connection import queue_redis
 from apps.concert import catalog
 from apps.concert.models import ScheduleRecord, SeatRecord
 from apps.concert.wiring import seat_map
-from apps.reservation.wiring import cancel_reservation, hold_seats, pay_for_reservation
+from apps.reservation.wiring import cancel_reservation, hold_seats
 from tests.conftest import Fan, fund
+from tests.purchases import pay_held
 
 DEAD_REDIS = {
     "default": {
@@ -64,7 +65,7 @@ def test_a_hold_a_sale_and_a_release_show_in_the_next_read_of_the_seat_map(
     assert [statuses(after_hold.body)[s] for s in seats[:3]] == ["held", "held", "available"]
     assert after_hold.etag != first.etag
 
-    pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
     assert [statuses(catalog.seat_map_json(schedule.id))[s] for s in seats[:2]] == ["sold"] * 2
 
     other_hold = hold_seats()(user_id=other.id, schedule_id=schedule.id, seat_ids=seats[2:3])

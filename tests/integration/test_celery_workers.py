@@ -18,11 +18,12 @@ from apps.events.models import OutboxEventRecord
 from apps.events.tasks import dispatch_event
 from apps.payment.management.commands.reconcile import find_violations
 from apps.payment.models import PaymentRecord
-from apps.reservation.wiring import hold_seats, pay_for_reservation
+from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord
 from tests.celery_worker import CeleryWorker, empty_celery_queues
 from tests.data_platform import running_platform
 from tests.integration.test_outbox_relay import prefix, relay  # noqa: F401  (fixture)
+from tests.purchases import pay_held
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
 
@@ -51,7 +52,7 @@ def sell_one_seat_each(schedule: ScheduleRecord) -> list[int]:
     fans = create_funded_fans(usernames=names, password_hash="!", points=1_000_000)
     for user_id, seat_id in zip(fans, seats, strict=True):
         held = hold_seats()(user_id=user_id, schedule_id=schedule.id, seat_ids=[seat_id])
-        pay_for_reservation()(user_id=user_id, reservation_id=held.id, schedule_id=schedule.id)
+        pay_held(user_id=user_id, reservation_id=held.id, schedule_id=schedule.id)
     return fans
 
 

@@ -21,10 +21,11 @@ from apps.concert import catalog
 from apps.concert.models import ScheduleRecord
 from apps.events.handlers import HANDLERS, ranking
 from apps.events.tasks import handle_event
-from apps.reservation.wiring import hold_seats, pay_for_reservation
+from apps.reservation.wiring import hold_seats
 from tests.conftest import Fan, fund
 from tests.integration.test_outbox_relay import prefix, relay  # noqa: F401  (fixture)
 from tests.kafka_reader import first_message
+from tests.purchases import pay_held
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
 
@@ -60,7 +61,7 @@ def test_a_sell_out_reaches_the_ranking_once(
         fan = make_fan()
         fund(fan.id, 10_000)
         held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=pair)
-        pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+        pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
     assert relay(prefix).run(stop_after_idle=0.3) == 4
 
     seen: list[tuple[str, dict[str, Any]]] = []

@@ -17,9 +17,10 @@ from adapters.messaging.outbox import record_event
 from adapters.messaging.relay import DeliveryFailed, OutboxRelay, ensure_topics
 from apps.concert.models import ScheduleRecord
 from apps.events.models import OutboxEventRecord
-from apps.reservation.wiring import hold_seats, pay_for_reservation
+from apps.reservation.wiring import hold_seats
 from tests.conftest import Fan, fund
 from tests.kafka_reader import read_messages
+from tests.purchases import pay_held
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.broker]
 
@@ -52,7 +53,7 @@ def test_a_sale_reaches_the_broker_once_with_its_envelope(
         schedule_id=schedule.id,
         seat_ids=list(schedule.seats.values_list("id", flat=True)),
     )
-    pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
     rows = list(OutboxEventRecord.objects.order_by("id"))
     assert [r.event_type for r in rows] == ["reservation.held", "payment.succeeded"]
 

@@ -14,9 +14,10 @@ from apps.events.models import OutboxEventRecord
 from apps.events.tasks import handle_event
 from apps.payment.management.commands.reconcile import find_violations
 from apps.reservation.models import ReservationRecord
-from apps.reservation.wiring import hold_seats, pay_for_reservation
+from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from tests.conftest import Fan, fund
+from tests.purchases import pay_held
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,7 +48,7 @@ def test_cancelling_a_schedule_refunds_every_purchase_once(
         held = hold_seats()(
             user_id=fan.id, schedule_id=schedule.id, seat_ids=seats[2 * i : 2 * i + 2]
         )
-        pay_for_reservation()(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+        pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
         buyers.append(fan)
     holder = make_fan()
     hold_seats()(user_id=holder.id, schedule_id=schedule.id, seat_ids=seats[6:8])

@@ -28,6 +28,17 @@ local function take(key, rate, burst, now)
   return 0
 end
 
+-- Is the fan still active? Acting (holding, paying) extends the slot by active_ttl.
+-- Returns the new expiry, or 0 when the fan is not active.
+local function touch(user, now)
+  local until_ms = tonumber(redis.call('ZSCORE', KEYS[4], user))
+  if not until_ms or until_ms <= now then return 0 end
+  local ttl = tonumber(redis.call('HGET', KEYS[1], 'active_ttl_ms') or '0')
+  local new_until = math.max(until_ms, now + ttl)
+  redis.call('ZADD', KEYS[4], 'XX', new_until, user)
+  return new_until
+end
+
 local function load_cfg()
   local v = redis.call('HMGET', KEYS[1], 'max_active', 'admit_per_second', 'abandon_ms',
     'active_ttl_ms', 'opens_ms', 'closes_ms', 'paused', 'cancelled', 'heartbeat_ms')

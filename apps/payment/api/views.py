@@ -11,18 +11,22 @@ from rest_framework.views import APIView
 from apps.http.auth import user_id_of
 from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
-from apps.payment.idempotency import idempotent
+from apps.payment.idempotency import refusal, replay
 from apps.queue.permissions import check_access_token
-from apps.reservation.models import ReservationRecord
 from apps.reservation.wiring import idempotency_store, pay_for_reservation
-from domain.payment.model import checked_idempotency_key
-from domain.reservation.model import ReservationNotFound
+from domain.errors import DomainError
+from domain.payment.model import (
+    IdempotencyClaim,
+    PaymentReceipt,
+    StoredAnswer,
+    checked_idempotency_key,
+    fingerprint,
+)
 
 
 class PaymentsView(APIView):
-    """The access token is checked inside the idempotent part: a retry of a payment that
-    already succeeded (and so gave the waiting-room slot back) still gets its stored
-    answer instead of 403."""
+    """A purchase's second request: one Redis call for the access token, one transaction
+    that also writes the key's answer (apps/payment/idempotency.py)."""
 
     authentication_classes = [CachedBearerAuthentication]
 
@@ -35,18 +39,6 @@ class PaymentsView(APIView):
         status = serializers.CharField(help_text="succeeded")
         amount = serializers.IntegerField()
         balance_after = serializers.IntegerField()
-
-    @staticmethod
-    def _schedule_of(*, reservation_id: int, user_id: int) -> int:
-        """The schedule the access token must be for: the fan's reservation's."""
-        schedule_id = (
-            ReservationRecord.objects.filter(id=reservation_id, user_id=user_id)
-            .values_list("schedule_id", flat=True)
-            .first()
-        )
-        if schedule_id is None:
-            raise ReservationNotFound(f"there is no reservation {reservation_id}")
-        return int(schedule_id)
 
     @extend_schema(
         request=InputSerializer,
@@ -67,25 +59,33 @@ class PaymentsView(APIView):
     def post(self, request: Request) -> Response:
         key = checked_idempotency_key(request.headers.get("Idempotency-Key"))
         data = validated(self.InputSerializer, request.data)
-        user_id = user_id_of(request)
-        schedule_id = self._schedule_of(reservation_id=data["reservation_id"], user_id=user_id)
-
-        def pay() -> Response:
-            check_access_token(request, schedule_id=schedule_id)
-            receipt = pay_for_reservation()(
-                user_id=user_id, reservation_id=data["reservation_id"], schedule_id=schedule_id
+        claim = IdempotencyClaim(user_id_of(request), key, fingerprint(data))
+        try:
+            # The schedule comes from the token; the payment's own statement checks that the
+            # reservation is of that schedule, so no lookup comes first.
+            grant = check_access_token(request, schedule_id=None)
+            outcome = pay_for_reservation()(
+                claim=claim,
+                reservation_id=data["reservation_id"],
+                schedule_id=grant.schedule_id,
+                render=payment_answer,
             )
-            return Response(
-                {
-                    "id": receipt.id,
-                    "reservation_id": receipt.reservation_id,
-                    "status": receipt.status.value,
-                    "amount": receipt.amount,
-                    "balance_after": receipt.balance_after,
-                },
-                status=201,
-            )
+        except DomainError as exc:
+            return refusal(idempotency_store(), claim, exc)
+        if isinstance(outcome, StoredAnswer):
+            return replay(outcome)
+        answer = payment_answer(outcome)
+        return Response(answer.body, status=answer.status)
 
-        return idempotent(
-            store=idempotency_store(), user_id=user_id, key=key, request_body=data, run=pay
-        )
+
+def payment_answer(receipt: PaymentReceipt) -> StoredAnswer:
+    return StoredAnswer(
+        201,
+        {
+            "id": receipt.id,
+            "reservation_id": receipt.reservation_id,
+            "status": receipt.status.value,
+            "amount": receipt.amount,
+            "balance_after": receipt.balance_after,
+        },
+    )

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -15,11 +16,10 @@ from apps.http.auth import user_id_of
 from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
 from apps.http.pagination import keyset_page, page_request, paginated
-from apps.queue.permissions import HasAccessToken
-from apps.queue.wiring import throttle_holds
+from apps.queue.permissions import HasGenuineAccessToken
 from apps.reservation.models import ReservationRecord
 from apps.reservation.wiring import cancel_reservation, hold_seats
-from domain.reservation.model import Reservation, ReservationNotFound, ReservationStatus
+from domain.reservation.model import FanGate, Reservation, ReservationNotFound, ReservationStatus
 
 ACCESS_TOKEN = OpenApiParameter(
     "X-Access-Token",
@@ -67,7 +67,7 @@ class HoldInput(serializers.Serializer[Any]):
 class ReservationsView(APIView):
     authentication_classes = [CachedBearerAuthentication]
     # Signed in first: an anonymous caller gets 401, not the access token's 403.
-    permission_classes = [IsAuthenticated, HasAccessToken]
+    permission_classes = [IsAuthenticated, HasGenuineAccessToken]
 
     def access_schedule_id(self, request: Request) -> int:
         return int(validated(HoldInput, request.data)["schedule_id"])
@@ -80,9 +80,11 @@ class ReservationsView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(HoldInput, request.data)
-        throttle_holds(schedule_id=data["schedule_id"], user_id=user_id_of(request))
         reservation = hold_seats()(
-            user_id=user_id_of(request), schedule_id=data["schedule_id"], seat_ids=data["seat_ids"]
+            user_id=user_id_of(request),
+            schedule_id=data["schedule_id"],
+            seat_ids=data["seat_ids"],
+            gate=FanGate(rate=settings.HOLD_RATE_PER_USER, burst=settings.HOLD_BURST_PER_USER),
         )
         return Response(reservation_body(reservation), status=201)
 

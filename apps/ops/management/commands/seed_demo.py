@@ -29,6 +29,7 @@ from apps.ops.progress import ProgressBar
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from domain.concert.model import SectionPlan, lay_out_seats
 from domain.errors import DomainError
+from domain.payment.model import IdempotencyClaim, StoredAnswer
 
 FAN_PREFIX = "fan"
 FAN_PASSWORD = "fan-pass-1234"
@@ -206,7 +207,13 @@ class Command(BaseCommand):
                     now=now,
                     max_per_fan=per_fan,
                 )
-                payments.pay(user_id=fan, reservation_id=held.id, now=now)
+                payments.pay(
+                    claim=IdempotencyClaim(fan, f"seed-{held.id}", ""),
+                    reservation_id=held.id,
+                    schedule_id=schedule_id,
+                    now=now,
+                    render=lambda receipt: StoredAnswer(201, {"id": receipt.id}),
+                )
             except DomainError as exc:
                 self.stdout.write(f"\nstopped selling out: {exc.detail}")
                 return
