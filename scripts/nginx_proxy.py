@@ -14,6 +14,7 @@ slow-client test and the benchmarks."""
 import argparse
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -69,6 +70,19 @@ def nginx_binary() -> str:
     return found
 
 
+def wait_until_listening(process: subprocess.Popen[bytes], port: int) -> None:
+    """Until nginx accepts connections: a first start on a fresh machine can take seconds."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nginx did not listen on {port}")
+
+
 @contextmanager
 def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Iterator[str]:
     """Runs nginx on 127.0.0.1:port in front of the upstreams; yields its base URL."""
@@ -86,8 +100,8 @@ def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Ite
         [nginx_binary(), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
         start_new_session=True,
     )
-    time.sleep(0.5)
     try:
+        wait_until_listening(process, port)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
