@@ -1,6 +1,7 @@
-"""Consuming domain events: each message becomes a Celery task, and the offset is committed
-only after the task is in the Celery broker (durable), so a crash re-delivers rather than
-loses. Messages that are not events go straight to the dead letters."""
+"""Consuming domain events: each fetched batch of messages is handed over at once (to
+Celery, in production), and the offsets are committed only after the hand-over returned
+(the events are durable in the Celery broker), so a crash re-delivers rather than loses.
+Messages that are not events go straight to the dead letters."""
 
 import json
 import logging
@@ -30,7 +31,8 @@ class EventConsumer:
     bootstrap: str
     group: str
     topics: list[str]
-    dispatch: Callable[[str, dict[str, Any]], None]
+    # Takes a batch of (topic, envelope), in the order fetched.
+    dispatch: Callable[[list[tuple[str, dict[str, Any]]]], None]
 
     def _consumer(self) -> Consumer:
         return Consumer(
@@ -58,6 +60,7 @@ class EventConsumer:
                 # would add most of the lag.
                 messages = consumer.consume(num_messages=100, timeout=0.05)
                 real = [m for m in messages if m.error() is None]
+                events: list[tuple[str, dict[str, Any]]] = []
                 for message in real:
                     topic = str(message.topic())
                     try:
@@ -72,8 +75,10 @@ class EventConsumer:
                             key=message.key(),
                         )
                     else:
-                        self.dispatch(topic, envelope)
+                        events.append((topic, envelope))
                     handled += 1
+                if events:
+                    self.dispatch(events)
                 if real:
                     consumer.commit(asynchronous=False)
                     idle_since = time.monotonic()

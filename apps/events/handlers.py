@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 
 from adapters.concert.ranking import RedisRanking
 from adapters.messaging.data_platform import DataPlatformExporter
@@ -25,10 +26,11 @@ def ranking() -> RedisRanking:
     return RedisRanking(queue_redis())
 
 
-def _schedule(envelope: Envelope) -> Any:
+def _schedule(envelope: Envelope, *fields: str, **annotations: Any) -> Any:
     schedule = (
         ScheduleRecord.objects.filter(id=envelope["payload"]["schedule_id"])
-        .values("id", "concert_id", "sale_opens_at")
+        .annotate(**annotations)
+        .values("concert_id", *fields)
         .first()
     )
     if schedule is None:
@@ -38,17 +40,16 @@ def _schedule(envelope: Envelope) -> Any:
 
 def count_sale_in_ranking(envelope: Envelope) -> None:
     """payment.succeeded: tickets sold per concert; the time to sell out once sold out."""
-    schedule = _schedule(envelope)
+    # One query: the concert, and whether any seat is left unsold.
+    unsold = SeatRecord.objects.filter(schedule_id=OuterRef("id")).exclude(
+        status=SeatStatus.SOLD.value
+    )
+    schedule = _schedule(envelope, "sale_opens_at", "left", left=Exists(unsold))
     tickets = len(envelope["payload"]["seat_ids"])
     ranking().count_sale(
         event_id=envelope["event_id"], concert_id=schedule["concert_id"], tickets=tickets
     )
-    left = (
-        SeatRecord.objects.filter(schedule_id=schedule["id"])
-        .exclude(status=SeatStatus.SOLD.value)
-        .exists()
-    )
-    if not left:
+    if not schedule["left"]:
         sold_out_at = datetime.fromisoformat(envelope["occurred_at"])
         seconds = (sold_out_at - schedule["sale_opens_at"]).total_seconds()
         ranking().record_sold_out(concert_id=schedule["concert_id"], seconds=max(0.0, seconds))

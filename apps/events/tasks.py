@@ -12,7 +12,7 @@ from celery import shared_task
 from django.conf import settings
 
 from adapters.messaging.dead_letters import dead_letter_value, send_to_dead_letters
-from adapters.messaging.ordering import ScheduleMailbox
+from adapters.messaging.ordering import ScheduleMailbox, post_events
 from adapters.queue.connection import queue_redis
 from apps.events.handlers import HANDLERS, handlers_for
 from apps.events.metrics import EVENT_LAG_SECONDS
@@ -33,14 +33,19 @@ def mailbox(group: str, schedule_id: int) -> ScheduleMailbox:
     return ScheduleMailbox(queue_redis(), group=group, schedule_id=schedule_id, claim_seconds=claim)
 
 
-def dispatch_event(group: str, topic: str, envelope: dict[str, Any]) -> None:
-    """What the consumer does with each event. Returns once the event is in Redis (the
-    Celery broker's durability), so the consumer may commit its offset."""
-    schedule_id = (envelope.get("payload") or {}).get("schedule_id")
-    if envelope.get("sequence") is None or schedule_id is None:
-        handle_event.apply_async(args=[group, topic, envelope])
-    elif mailbox(group, int(schedule_id)).post(topic=topic, envelope=envelope):
-        drain_schedule_events.apply_async(args=[group, int(schedule_id)])
+def dispatch_events(group: str, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """What the consumer does with each batch of (topic, event). Returns once every event is
+    in Redis (the Celery broker's durability), so the consumer may commit its offsets. The
+    events with a schedule go to their mailboxes in one round trip."""
+    posts = []
+    for topic, envelope in events:
+        schedule_id = (envelope.get("payload") or {}).get("schedule_id")
+        if envelope.get("sequence") is None or schedule_id is None:
+            handle_event.apply_async(args=[group, topic, envelope])
+        else:
+            posts.append((mailbox(group, int(schedule_id)), topic, envelope))
+    for box in post_events(queue_redis(), posts):
+        drain_schedule_events.apply_async(args=[group, box.schedule_id])
 
 
 def _run_handlers(group: str, envelope: dict[str, Any]) -> None:
@@ -77,8 +82,10 @@ def drain_schedule_events(group: str, schedule_id: int) -> None:
             if box.release():
                 drain_schedule_events.apply_async(args=[group, schedule_id])
             return
-        for event in batch:
-            if not box.its_turn(event.sequence, HANDLERS[group]):
+        handled = box.handled_up_to()
+        previous = box.previous_sequences([e.sequence for e in batch], HANDLERS[group])
+        for event, before in zip(batch, previous, strict=True):
+            if before is not None and handled < before:
                 waited = time.time() - box.waiting_since(event.sequence, time.time())
                 if waited < SHORT_WAIT_SECONDS:
                     # The previous event is usually milliseconds away on another topic:
@@ -110,6 +117,7 @@ def drain_schedule_events(group: str, schedule_id: int) -> None:
                     return
                 _dead_letter(event.topic, event.envelope, exc)
             box.done(event.sequence)
+            handled = max(handled, event.sequence)
     drain_schedule_events.apply_async(args=[group, schedule_id])
 
 

@@ -15,7 +15,7 @@ from django.db.models import Count
 from adapters.user.orm import create_funded_fans
 from apps.concert.models import ScheduleRecord
 from apps.events.models import OutboxEventRecord
-from apps.events.tasks import dispatch_event
+from apps.events.tasks import dispatch_events
 from apps.payment.management.commands.reconcile import find_violations
 from apps.payment.models import PaymentRecord
 from apps.reservation.wiring import hold_seats
@@ -99,7 +99,7 @@ def test_a_worker_killed_mid_saga_leaves_the_task_to_run_again_and_refunds_once(
         "correlation_id": "",
         "payload": json.loads(row.payload) if isinstance(row.payload, str) else row.payload,
     }
-    dispatch_event("reservation", "schedule.cancelled", event)
+    dispatch_events("reservation", [("schedule.cancelled", event)])
 
     def refunded() -> int:
         return PaymentRecord.objects.filter(user_id__in=fans, status="refunded").count()

@@ -38,9 +38,10 @@ def _empty_ranking() -> None:
 
 
 def consumer(prefix: str, seen: list[tuple[str, dict[str, Any]]]) -> EventConsumer:  # noqa: F811
-    def dispatch(topic: str, envelope: dict[str, Any]) -> None:
-        seen.append((topic, envelope))
-        handle_event.apply(args=["concert", topic, envelope])
+    def dispatch(events: list[tuple[str, dict[str, Any]]]) -> None:
+        for topic, envelope in events:
+            seen.append((topic, envelope))
+            handle_event.apply(args=["concert", topic, envelope])
 
     return EventConsumer(
         bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,

@@ -3,6 +3,7 @@
 import pytest
 from django.db import transaction
 
+from adapters.messaging.ordering import post_events
 from adapters.messaging.outbox import record_event
 from adapters.queue.connection import queue_redis
 from apps.events.models import OutboxEventRecord
@@ -51,3 +52,21 @@ def test_an_event_posted_while_the_drain_lets_go_gets_a_drain() -> None:
     assert box.post(topic="p", envelope=add("payment.succeeded", 9)) is True
     assert box.post(topic="p", envelope=add("payment.succeeded", 9)) is False
     assert box.release() is True  # events are waiting: the caller must start a new drain
+
+
+def test_a_consumed_batch_goes_to_its_mailboxes_in_one_round_trip() -> None:
+    queue_redis.cache_clear()
+    first, second = mailbox("export", 11), mailbox("export", 12)
+    a1, b1, a2 = (add("payment.succeeded", s) for s in (11, 12, 11))
+    add("reservation.held", 11)  # not the group's type
+    a3 = add("payment.succeeded", 11)
+
+    started = post_events(queue_redis(), [(first, "p", a2), (second, "p", b1), (first, "p", a1)])
+    assert [box.schedule_id for box in started] == [11, 12]  # one drain each, none twice
+    assert post_events(queue_redis(), [(first, "p", a3)]) == []  # a drain holds it already
+
+    batch = [e.sequence for e in first.next_events(10)]
+    assert batch == [a1["sequence"], a2["sequence"], a3["sequence"]]
+    # Each event's previous one of the types, for the whole batch from one query.
+    assert first.previous_sequences(batch, ["payment.succeeded"]) == [None, *batch[:2]]
+    assert second.previous_sequences([b1["sequence"]], ["payment.succeeded"]) == [None]

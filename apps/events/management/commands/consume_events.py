@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.messaging.consumer import EventConsumer
 from apps.events.handlers import HANDLERS
-from apps.events.tasks import dispatch_event
+from apps.events.tasks import dispatch_events
 
 
 class Command(BaseCommand):
@@ -31,9 +31,9 @@ class Command(BaseCommand):
         if not topics:
             raise CommandError(f"group {group} reacts to no event")
 
-        def dispatch(topic: str, envelope: dict[str, Any]) -> None:
-            # Returns once the event is in Redis: only then is the offset committed.
-            dispatch_event(group, topic, envelope)
+        def dispatch(events: list[tuple[str, dict[str, Any]]]) -> None:
+            # Returns once the events are in Redis: only then are the offsets committed.
+            dispatch_events(group, events)
 
         consumer = EventConsumer(
             bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
