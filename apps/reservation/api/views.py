@@ -64,13 +64,23 @@ class HoldInput(serializers.Serializer[Any]):
     )
 
 
+def _hold_input(request: Request) -> dict[str, Any]:
+    """Validated once per request: the access-token permission needs the schedule before
+    the view runs."""
+    cached: dict[str, Any] | None = getattr(request, "_hold_input", None)
+    if cached is None:
+        cached = validated(HoldInput, request.data)
+        setattr(request, "_hold_input", cached)  # noqa: B010 (Request has no such field)
+    return cached
+
+
 class ReservationsView(APIView):
     authentication_classes = [CachedBearerAuthentication]
     # Signed in first: an anonymous caller gets 401, not the access token's 403.
     permission_classes = [IsAuthenticated, HasGenuineAccessToken]
 
     def access_schedule_id(self, request: Request) -> int:
-        return int(validated(HoldInput, request.data)["schedule_id"])
+        return int(_hold_input(request)["schedule_id"])
 
     @extend_schema(
         request=HoldInput,
@@ -79,7 +89,7 @@ class ReservationsView(APIView):
         summary="Hold seats (all or nothing)",
     )
     def post(self, request: Request) -> Response:
-        data = validated(HoldInput, request.data)
+        data = _hold_input(request)
         reservation = hold_seats()(
             user_id=user_id_of(request),
             schedule_id=data["schedule_id"],
