@@ -15,6 +15,7 @@ import redis.exceptions
 from adapters.lua_script import LuaScript
 from adapters.queue.connection import QueueRedis
 from domain.concert.model import SaleClosed
+from domain.queue.admission import AdaptiveAdmission, RateDecision
 from domain.queue.model import (
     EntryRateLimited,
     NotInQueue,
@@ -31,6 +32,8 @@ from domain.queue.model import (
 
 LUA_DIR = Path(__file__).parent / "lua"
 SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "state")
+# In a schedule's settings when adaptive admission is on.
+ADAPTIVE_FIELDS = ("adaptive", "latency_target_ms", "rate_ceiling")
 SCHEDULES_KEY = "q:schedules"  # every schedule with a waiting room, for the periodic tick
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
@@ -172,6 +175,9 @@ class RedisWaitingRoom:
             admitted_per_second=float(_text(r[6])),
             paused=bool(int(r[7])),
             serving=int(r[8]),
+            admission_rate=int(r[9]),
+            rate_reason=_text(r[10]),
+            steering_p95_ms=float(_text(r[11])) if _text(r[11]) else None,
         )
 
     def store_settings(self, settings: QueueSettings, *, now_ms: int) -> None:
@@ -193,9 +199,57 @@ class RedisWaitingRoom:
                     "cancelled": int(settings.cancelled),
                 },
             )
+            self._store_admission_mode(cfg, settings)
             if opens_ms > now_ms:  # opening moved to the future: shuffle again when it comes
                 self.client.hdel(state, "opened")
             self.client.sadd(SCHEDULES_KEY, settings.schedule_id)
+
+    def _store_admission_mode(self, cfg: str, settings: QueueSettings) -> None:
+        adaptive = settings.adaptive
+        if adaptive is None:
+            self.client.hdel(cfg, *ADAPTIVE_FIELDS, "rate_now", "rate_reason", "rate_p95_ms")
+            return
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(
+            cfg,
+            mapping={
+                "adaptive": 1,
+                "latency_target_ms": adaptive.latency_target_ms,
+                "rate_ceiling": adaptive.ceiling,
+            },
+        )
+        # A steered rate survives a settings change; a first one starts at the fixed rate.
+        pipe.hsetnx(cfg, "rate_now", settings.admit_per_second)
+        pipe.execute()
+
+    def adaptive_admission(self, *, schedule_id: int) -> tuple[AdaptiveAdmission, int] | None:
+        """The schedule's steering target and current rate, if adaptive admission is on and
+        fans are waiting in an open queue (steering an idle queue would only drive the rate
+        up before anyone books)."""
+        cfg, line, *_, state = schedule_keys(schedule_id)
+        with redis_unavailable_as_queue_unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hmget(cfg, *ADAPTIVE_FIELDS, "max_active", "rate_now", "paused")
+            pipe.hget(state, "opened")
+            pipe.llen(line)
+            (on, target, ceiling, capacity, rate, paused), opened, waiting = pipe.execute()
+        if not on or paused == b"1" or opened != b"1" or not waiting:
+            return None
+        control = AdaptiveAdmission(
+            latency_target_ms=int(target), ceiling=int(ceiling), capacity=int(capacity)
+        )
+        return control, int(rate)
+
+    def steer(self, *, schedule_id: int, decision: RateDecision) -> None:
+        with redis_unavailable_as_queue_unavailable():
+            self.client.hset(
+                schedule_keys(schedule_id)[0],
+                mapping={
+                    "rate_now": decision.rate,
+                    "rate_reason": decision.reason.value,
+                    "rate_p95_ms": "" if decision.p95_ms is None else f"{decision.p95_ms:.1f}",
+                },
+            )
 
     def set_paused(self, *, schedule_id: int, paused: bool) -> None:
         with redis_unavailable_as_queue_unavailable():

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import DependencyUnavailable, Forbidden, NotFound, RateLimited
+from domain.queue.admission import AdaptiveAdmission
 
 
 class QueuePhase(StrEnum):
@@ -35,6 +36,8 @@ class QueueSettings:
     hold_ttl_seconds: int = 300
     heartbeat_seconds: int = 10
     cancelled: bool = False
+    # None: admit at admit_per_second. Set: start there and steer by booking latency.
+    adaptive: AdaptiveAdmission | None = None
 
     @property
     def abandon_after_ms(self) -> int:
@@ -89,6 +92,9 @@ class QueueStats:
     admitted_per_second: float
     paused: bool
     serving: int = 0
+    admission_rate: int = 0  # fans a second the next steps admit at
+    rate_reason: str = "fixed"  # why the rate is what it is (domain.queue.admission)
+    steering_p95_ms: float | None = None  # the booking latency adaptive admission saw
 
 
 class QueueNotFound(NotFound):

@@ -1,0 +1,83 @@
+"""Adaptive admission: the waiting room finds the rate the servers sustain.
+
+The operator sets a booking-latency target, the rate's ceiling and the capacity (how many
+fans may be admitted at once). Every step, the rate moves by what the latency of recent
+holds and payments says: up while it stays well under the target, down as soon as it goes
+over, held in between. Up by a fifth, down by a third (additive-increase, multiplicative-
+decrease in spirit, as TCP does): overload costs every booking fan, so the rate backs off
+faster than it grows.
+"""
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+# Under this share of the target, there is room for more fans.
+HEADROOM = 0.8
+RAISE_BY = 1.2
+LOWER_BY = 0.67
+# Fewer bookings than this in the window say nothing about latency: treat it as idle.
+MIN_SAMPLES = 20
+
+
+class RateReason(StrEnum):
+    FIXED = "fixed"  # the operator's rate: no steering
+    RAISED = "raised"  # latency well under the target
+    LOWERED = "lowered"  # latency over the target
+    HELD = "held"  # latency near the target
+    IDLE = "idle"  # too few bookings to judge: room for more
+    AT_LIMIT = "at_limit"  # would rise, but the ceiling or the capacity is reached
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdaptiveAdmission:
+    """The operator's side: a latency target, a ceiling on the rate, the capacity."""
+
+    latency_target_ms: int
+    ceiling: int
+    capacity: int
+    floor: int = 1
+
+    @property
+    def limit(self) -> int:
+        # Admitting more fans a second than may be admitted at once only fills the queue
+        # of fans waiting for a slot.
+        return max(self.floor, min(self.ceiling, self.capacity))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingLatency:
+    """Holds and payments answered in the recent window, and their 95th percentile."""
+
+    samples: int
+    p95_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateDecision:
+    rate: int
+    reason: RateReason
+    p95_ms: float | None  # the latency it steered by (None when too few samples)
+
+
+def next_rate(current: int, latency: BookingLatency, target: AdaptiveAdmission) -> RateDecision:
+    """The admission rate for the next step."""
+    current = max(target.floor, min(current, target.limit))
+    if latency.samples < MIN_SAMPLES:
+        return _raised(current, target, RateReason.IDLE, None)
+    p95 = latency.p95_ms
+    if p95 > target.latency_target_ms:
+        lowered = max(target.floor, math.floor(current * LOWER_BY))
+        return RateDecision(rate=lowered, reason=RateReason.LOWERED, p95_ms=p95)
+    if p95 > target.latency_target_ms * HEADROOM:
+        return RateDecision(rate=current, reason=RateReason.HELD, p95_ms=p95)
+    return _raised(current, target, RateReason.RAISED, p95)
+
+
+def _raised(
+    current: int, target: AdaptiveAdmission, reason: RateReason, p95: float | None
+) -> RateDecision:
+    if current >= target.limit:
+        return RateDecision(rate=target.limit, reason=RateReason.AT_LIMIT, p95_ms=p95)
+    raised = min(target.limit, max(current + 1, math.ceil(current * RAISE_BY)))
+    return RateDecision(rate=raised, reason=reason, p95_ms=p95)
