@@ -15,6 +15,7 @@ from typing import Any
 
 import redis
 
+from adapters.queue.redis import redis_unavailable_as_queue_unavailable
 from domain.queue.admission import BookingLatency
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,9 @@ class RedisBookingLatency:
         for second in range(last - window_seconds, last + 1):
             pipe.hgetall(KEY.format(second=second))
         merged = [0] * len(BUCKETS_MS)
-        for counts in pipe.execute():
+        with redis_unavailable_as_queue_unavailable():
+            windows = pipe.execute()
+        for counts in windows:
             for index, count in counts.items():
                 merged[int(index)] += int(count)
         return BookingLatency(samples=sum(merged), p95_ms=bucket_quantile(merged, 0.95))

@@ -14,7 +14,8 @@ from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.queue.wiring import clock, waiting_room
 from apps.reservation.models import ReservationRecord
 from domain.concert.model import InvalidSeatLayout, SectionPlan, lay_out_seats
-from domain.queue.model import QueueUnavailable
+from domain.queue.admission import RateReason
+from domain.queue.model import QueueStats, QueueUnavailable
 
 
 class ScheduleInline(admin.TabularInline[ScheduleRecord, ConcertRecord]):
@@ -71,6 +72,16 @@ class SeatLayoutForm(forms.Form):
         return plans
 
 
+def admission_line(stats: QueueStats) -> str:
+    """The rate the next steps admit at, and for adaptive admission why and by what."""
+    if stats.rate_reason == RateReason.FIXED:
+        return f"rate {stats.admission_rate}/s (fixed)"
+    steering = (
+        "" if stats.steering_p95_ms is None else f", booking p95 {stats.steering_p95_ms:.0f} ms"
+    )
+    return f"rate {stats.admission_rate}/s (adaptive: {stats.rate_reason}{steering})"
+
+
 @admin.register(ScheduleRecord)
 class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
     list_display = (
@@ -122,8 +133,8 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
         return (
             f"waiting {stats.waiting:,} · active {stats.active:,} · pre-queue "
             f"{stats.pre_queue:,} · admitted/s {stats.admitted_per_second:.1f} · admitted "
-            f"{stats.admitted_total:,} · abandoned {stats.abandoned_total:,}"
-            + (" · PAUSED" if stats.paused else "")
+            f"{stats.admitted_total:,} · abandoned {stats.abandoned_total:,} · "
+            f"{admission_line(stats)}" + (" · PAUSED" if stats.paused else "")
         )
 
     def _set_paused(

@@ -35,7 +35,19 @@ class ScheduleRecord(models.Model):
         default=100, help_text="Fans allowed to book at the same time."
     )
     admit_per_second = models.PositiveIntegerField(
-        default=20, help_text="Fans admitted from the waiting room per second."
+        default=20,
+        help_text="Fans admitted from the waiting room per second (adaptive: the first rate).",
+    )
+    adaptive_admission = models.BooleanField(
+        default=False,
+        help_text="Steer the admission rate by the latency of holds and payments.",
+    )
+    booking_latency_target_ms = models.PositiveIntegerField(
+        default=250,
+        help_text="Adaptive: the 95th percentile of hold and payment time to stay under (ms).",
+    )
+    admit_ceiling = models.PositiveIntegerField(
+        default=500, help_text="Adaptive: the admission rate never goes above this (fans/s)."
     )
     hold_ttl_seconds = models.PositiveIntegerField(
         default=300, help_text="How long a seat hold lasts before it expires."
@@ -63,7 +75,12 @@ class ScheduleRecord(models.Model):
                 name="schedule_sale_window_ordered",
             ),
             models.CheckConstraint(
-                condition=models.Q(max_active__gte=1, admit_per_second__gte=1),
+                condition=models.Q(
+                    max_active__gte=1,
+                    admit_per_second__gte=1,
+                    admit_ceiling__gte=1,
+                    booking_latency_target_ms__gte=1,
+                ),
                 name="schedule_admission_positive",
             ),
         ]

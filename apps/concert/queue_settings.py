@@ -7,6 +7,7 @@ from django.db import transaction
 
 from apps.concert.models import ScheduleRecord
 from domain.concert.model import ScheduleStatus
+from domain.queue.admission import AdaptiveAdmission
 from domain.queue.model import QueueSettings, QueueUnavailable
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,13 @@ def queue_settings_of_record(schedule: ScheduleRecord) -> QueueSettings:
         hold_ttl_seconds=schedule.hold_ttl_seconds,
         heartbeat_seconds=settings.QUEUE_HEARTBEAT_SECONDS,
         cancelled=schedule.status == ScheduleStatus.CANCELLED.value,
+        adaptive=AdaptiveAdmission(
+            latency_target_ms=schedule.booking_latency_target_ms,
+            ceiling=schedule.admit_ceiling,
+            capacity=schedule.max_active,
+        )
+        if schedule.adaptive_admission
+        else None,
     )
 
 

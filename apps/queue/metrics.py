@@ -9,6 +9,7 @@ from prometheus_client.registry import Collector
 from domain.queue.model import QueueUnavailable
 
 logger = logging.getLogger(__name__)
+STEERED = "queue_admission_reason"
 
 
 class QueueCollector(Collector):
@@ -20,8 +21,11 @@ class QueueCollector(Collector):
             "queue_admitted_per_second",
             "queue_admitted_total",
             "queue_abandoned_total",
+            "queue_admission_rate",
+            "queue_admission_steering_p95_ms",
         )
-        return (GaugeMetricFamily(name, name, labels=["schedule"]) for name in names)
+        yield from (GaugeMetricFamily(name, name, labels=["schedule"]) for name in names)
+        yield GaugeMetricFamily(STEERED, STEERED, labels=["schedule", "reason"])
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from apps.queue.wiring import clock, waiting_room
@@ -44,16 +48,36 @@ class QueueCollector(Collector):
                 "Places dropped because the fan stopped polling",
                 labels=["schedule"],
             ),
+            "admission_rate": GaugeMetricFamily(
+                "queue_admission_rate",
+                "Fans a second the next admission steps admit at (fixed or steered)",
+                labels=["schedule"],
+            ),
         }
+        steering_p95 = GaugeMetricFamily(
+            "queue_admission_steering_p95_ms",
+            "Booking latency p95 that adaptive admission last steered by",
+            labels=["schedule"],
+        )
+        steered = GaugeMetricFamily(
+            STEERED,
+            "1 for why the admission rate is what it is (fixed, raised, lowered, held, ...)",
+            labels=["schedule", "reason"],
+        )
         room = waiting_room()
         try:
             for schedule_id in room.known_schedules():
                 stats = room.stats(schedule_id=schedule_id, now_ms=clock().now_ms())
                 for name, family in families.items():
                     family.add_metric([str(schedule_id)], float(getattr(stats, name)))
+                if stats.steering_p95_ms is not None:
+                    steering_p95.add_metric([str(schedule_id)], stats.steering_p95_ms)
+                steered.add_metric([str(schedule_id), stats.rate_reason], 1.0)
         except QueueUnavailable as exc:
             logger.warning("queue metrics unavailable: %s", exc)
         yield from families.values()
+        yield steering_p95
+        yield steered
 
 
 def register() -> None:

@@ -4,11 +4,18 @@ from functools import cache
 
 from django.conf import settings
 
+from adapters.queue.booking_latency import RedisBookingLatency
 from adapters.queue.clock import SystemClock
 from adapters.queue.connection import queue_redis
 from adapters.queue.redis import RedisWaitingRoom
 from domain.queue.access import AccessTokens
-from domain.queue.usecases import CheckPlace, EnterQueue, ReadQueueState, RequireAccess
+from domain.queue.usecases import (
+    CheckPlace,
+    EnterQueue,
+    ReadQueueState,
+    RequireAccess,
+    SteerAdmission,
+)
 
 
 @cache
@@ -61,3 +68,13 @@ def read_queue_state() -> ReadQueueState:
 @cache
 def require_access() -> RequireAccess:
     return RequireAccess(room=waiting_room(), tokens=access_tokens(), clock=clock())
+
+
+@cache
+def booking_latency() -> RedisBookingLatency:
+    return RedisBookingLatency(queue_redis())
+
+
+@cache
+def steer_admission() -> SteerAdmission:
+    return SteerAdmission(room=waiting_room(), latency=booking_latency(), clock=clock())

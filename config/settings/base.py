@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.ops.metrics.RequestMetricsMiddleware",
+    "apps.queue.middleware.BookingLatencyMiddleware",
     "apps.ops.correlation.CorrelationIdMiddleware",
     "apps.http.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -52,6 +53,8 @@ MIDDLEWARE = [
 # user, messages or frame options (apps/http/api_handler.py).
 API_MIDDLEWARE = [
     "apps.ops.metrics.RequestMetricsMiddleware",
+    "apps.queue.middleware.BookingLatencyMiddleware",
+    "apps.queue.middleware.BookingLatencyMiddleware",
     "apps.ops.correlation.CorrelationIdMiddleware",
     "apps.http.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",

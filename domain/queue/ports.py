@@ -1,5 +1,6 @@
 from typing import Protocol
 
+from domain.queue.admission import AdaptiveAdmission, BookingLatency, RateDecision
 from domain.queue.model import Place, QueueSettings, QueueState, QueueStats
 
 
@@ -35,3 +36,19 @@ class QueueSettingsSource(Protocol):
     """The database's settings of a schedule, for when Redis has lost them."""
 
     def settings_of(self, schedule_id: int) -> QueueSettings | None: ...
+
+
+class AdmissionSteering(Protocol):
+    """The adaptive admission side of the waiting room."""
+
+    def adaptive_admission(self, *, schedule_id: int) -> tuple[AdaptiveAdmission, int] | None:
+        """The target and the current rate; None unless adaptive and fans wait to enter."""
+        ...
+
+    def steer(self, *, schedule_id: int, decision: RateDecision) -> None: ...
+
+
+class BookingLatencySource(Protocol):
+    """How long holds and payments took recently, as all app servers saw them."""
+
+    def recent(self, *, now_s: float, window_seconds: int) -> BookingLatency: ...

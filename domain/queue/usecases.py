@@ -3,8 +3,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.queue.access import AccessGrant, AccessTokens, queue_token
+from domain.queue.admission import BookingLatency, RateDecision, next_rate
 from domain.queue.model import NotAdmitted, Place, PlaceState, QueueNotFound, QueueState
-from domain.queue.ports import Clock, QueueSettingsSource, WaitingRoom
+from domain.queue.ports import (
+    AdmissionSteering,
+    BookingLatencySource,
+    Clock,
+    QueueSettingsSource,
+    WaitingRoom,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,3 +123,31 @@ class RequireAccess:
         if not self.room.touch(schedule_id=grant.schedule_id, user_id=user_id, now_ms=now):
             raise NotAdmitted("your slot was released or has expired; join the queue again")
         return grant
+
+
+@dataclass(frozen=True, kw_only=True)
+class SteerAdmission:
+    """One step of adaptive admission for each schedule that has it on: the booking latency
+    of the last `window_seconds` moves the rate (domain.queue.admission). Run by the
+    admission tick before it admits."""
+
+    room: AdmissionSteering
+    latency: BookingLatencySource
+    clock: Clock
+    window_seconds: int = 4
+
+    def __call__(self, *, schedule_ids: list[int]) -> dict[int, RateDecision]:
+        decisions: dict[int, RateDecision] = {}
+        recent: BookingLatency | None = None  # one read for every schedule: servers are shared
+        for schedule_id in schedule_ids:
+            control = self.room.adaptive_admission(schedule_id=schedule_id)
+            if control is None:
+                continue
+            target, rate = control
+            if recent is None:
+                recent = self.latency.recent(
+                    now_s=self.clock.now_ms() / 1000, window_seconds=self.window_seconds
+                )
+            decisions[schedule_id] = next_rate(rate, recent, target)
+            self.room.steer(schedule_id=schedule_id, decision=decisions[schedule_id])
+        return decisions

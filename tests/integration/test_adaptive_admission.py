@@ -1,0 +1,140 @@
+"""Adaptive admission against the real services: holds slowed by a slow database make the
+admission tick lower the rate, and operators see the rate, why it moved and the latency
+it steered by."""
+
+import time
+from collections.abc import Callable, Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from rest_framework.test import APIClient
+
+from adapters.queue.booking_latency import BUCKETS_MS, RedisBookingLatency, bucket_quantile
+from adapters.queue.connection import queue_redis
+from apps.concert.models import ScheduleRecord
+from apps.queue.tasks import admit_waiting_fans
+from apps.queue.wiring import booking_latency, clock, waiting_room
+from domain.queue.admission import RateReason
+from tests.conftest import AdmittedFan, Fan
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BOOKERS = 22
+
+
+@pytest.fixture
+def quiet_latency() -> Iterator[RedisBookingLatency]:
+    """No booking latency from other tests in the window."""
+    recorder = booking_latency()
+    recorder.flush()
+    for key in queue_redis().scan_iter("booking:latency:*"):
+        queue_redis().delete(key)
+    yield recorder
+    recorder.flush()
+
+
+def slow_statements(delay: float) -> Callable[..., Any]:
+    def execute(run: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        time.sleep(delay)
+        return run(sql, params, many, context)
+
+    return execute
+
+
+def test_a_slow_database_makes_the_tick_lower_the_rate(
+    quiet_latency: RedisBookingLatency,
+    make_schedule: Callable[..., ScheduleRecord],
+    admit: Callable[..., AdmittedFan],
+    make_fan: Callable[..., Fan],
+    anonymous: APIClient,
+) -> None:
+    schedule = make_schedule(
+        seats=BOOKERS,
+        max_active=BOOKERS,
+        admit_per_second=50,
+        adaptive_admission=True,
+        booking_latency_target_ms=50,
+    )
+    bookers = [admit(schedule) for _ in range(BOOKERS)]
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    for _ in range(3):  # the room is full: these wait
+        assert make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue").json()[
+            "status"
+        ] == ("waiting")
+
+    # Nobody has booked yet: too little to judge, so the rate may rise, up to the capacity.
+    admit_waiting_fans()
+    stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
+    assert (stats.admission_rate, stats.rate_reason) == (BOOKERS, RateReason.AT_LIMIT)
+
+    with connection.execute_wrapper(slow_statements(0.02)):
+        for booker, seat in zip(bookers, seats, strict=True):
+            held = booker.client().post(
+                "/api/v1/reservations",
+                {"schedule_id": schedule.id, "seat_ids": [seat]},
+                format="json",
+            )
+            assert held.status_code == 201, held.content
+    quiet_latency.flush()
+
+    admit_waiting_fans()
+    stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
+    assert stats.rate_reason == RateReason.LOWERED
+    assert stats.admission_rate < BOOKERS
+    assert stats.steering_p95_ms is not None and stats.steering_p95_ms > 50
+
+    # What operators see: `manage.py queue stats` and /metrics.
+    out = StringIO()
+    call_command("queue", "stats", str(schedule.id), stdout=out)
+    assert f"admission_rate       {stats.admission_rate}" in out.getvalue()
+    assert "rate_reason          lowered" in out.getvalue()
+    metrics = anonymous.get("/metrics").content.decode()
+    assert f'queue_admission_rate{{schedule="{schedule.id}"}} {stats.admission_rate}.0' in metrics
+    assert f'queue_admission_reason{{reason="lowered",schedule="{schedule.id}"}} 1.0' in metrics
+
+
+def test_a_fixed_rate_is_never_steered(
+    quiet_latency: RedisBookingLatency,
+    make_schedule: Callable[..., ScheduleRecord],
+    admit: Callable[..., AdmittedFan],
+    make_fan: Callable[..., Fan],
+) -> None:
+    schedule = make_schedule(max_active=1, admit_per_second=7)
+    admit(schedule)
+    make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue")
+    for _ in range(30):
+        quiet_latency.observe(5000)
+    quiet_latency.flush()
+    admit_waiting_fans()
+    stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
+    assert (stats.admission_rate, stats.rate_reason) == (7, RateReason.FIXED)
+
+
+def test_turning_adaptive_off_goes_back_to_the_fixed_rate(
+    quiet_latency: RedisBookingLatency,
+    make_schedule: Callable[..., ScheduleRecord],
+    admit: Callable[..., AdmittedFan],
+    make_fan: Callable[..., Fan],
+) -> None:
+    schedule = make_schedule(max_active=1, admit_per_second=7, adaptive_admission=True)
+    admit(schedule)
+    make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue")
+    admit_waiting_fans()  # idle: up by a fifth, within the capacity of 1
+    stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
+    assert stats.rate_reason == RateReason.AT_LIMIT and stats.admission_rate == 1
+
+    schedule.adaptive_admission = False
+    schedule.save()  # publishes the settings to the waiting room
+    stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
+    assert (stats.admission_rate, stats.rate_reason) == (7, RateReason.FIXED)
+
+
+def test_latency_counts_from_every_process_merge_into_one_percentile() -> None:
+    counts = [0] * len(BUCKETS_MS)
+    counts[BUCKETS_MS.index(50)] = 90  # 30-50 ms
+    counts[BUCKETS_MS.index(1000)] = 10  # 750-1000 ms
+    assert 30 < bucket_quantile(counts, 0.5) <= 50
+    assert 750 < bucket_quantile(counts, 0.95) <= 1000
+    assert bucket_quantile([0] * len(BUCKETS_MS), 0.95) == 0.0

@@ -1,0 +1,51 @@
+"""The adaptive admission rule (domain/queue/admission.py), on plain values."""
+
+from domain.queue.admission import (
+    MIN_SAMPLES,
+    AdaptiveAdmission,
+    BookingLatency,
+    RateReason,
+    next_rate,
+)
+
+TARGET = AdaptiveAdmission(latency_target_ms=250, ceiling=240, capacity=1000)
+
+
+def latency(p95_ms: float, samples: int = 500) -> BookingLatency:
+    return BookingLatency(samples=samples, p95_ms=p95_ms)
+
+
+def test_it_raises_the_rate_while_latency_stays_well_under_the_target() -> None:
+    decision = next_rate(100, latency(120), TARGET)
+    assert (decision.rate, decision.reason, decision.p95_ms) == (120, RateReason.RAISED, 120)
+    assert next_rate(1, latency(10), TARGET).rate == 2  # a low rate still moves
+
+
+def test_it_lowers_the_rate_as_soon_as_latency_goes_over_the_target() -> None:
+    decision = next_rate(120, latency(251), TARGET)
+    assert decision.reason == RateReason.LOWERED and decision.rate == 80
+    assert next_rate(1, latency(900), TARGET).rate == 1  # never below the floor
+
+
+def test_it_holds_the_rate_near_the_target() -> None:
+    for p95 in (201, 250):
+        assert next_rate(90, latency(p95), TARGET).rate == 90
+        assert next_rate(90, latency(p95), TARGET).reason == RateReason.HELD
+
+
+def test_too_few_bookings_say_nothing_about_latency_so_the_rate_rises() -> None:
+    decision = next_rate(50, latency(5000, samples=MIN_SAMPLES - 1), TARGET)
+    assert (decision.rate, decision.reason, decision.p95_ms) == (60, RateReason.IDLE, None)
+
+
+def test_it_never_goes_past_the_ceiling_or_the_capacity() -> None:
+    rate = 10
+    for _ in range(40):
+        rate = next_rate(rate, latency(20), TARGET).rate
+    assert rate == 240
+    assert next_rate(240, latency(20), TARGET).reason == RateReason.AT_LIMIT
+
+    small = AdaptiveAdmission(latency_target_ms=250, ceiling=240, capacity=30)
+    assert next_rate(29, latency(20), small).rate == 30
+    assert next_rate(200, latency(20), small) == next_rate(30, latency(20), small)
+    assert next_rate(200, latency(20), small).rate == 30  # a stale rate comes back in bounds
