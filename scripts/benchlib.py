@@ -196,7 +196,11 @@ class EventPipeline:
             if time.monotonic() > deadline:
                 raise SystemExit("the event pipeline did not start")
             time.sleep(0.2)
-        self.warm_up_buckets = dict(buckets)
+        self.measure_from_now()
+
+    def measure_from_now(self) -> None:
+        """lag() counts only the events handled from now on."""
+        self.warm_up_buckets = dict(self._lag_buckets())
 
     def wait_until_drained(self, *, after_id: int, seconds: float = 120) -> bool:
         """True once every event since `after_id` is published and handled."""
@@ -223,7 +227,7 @@ class EventPipeline:
 
     def lag(self) -> dict[str, float]:
         """Count and p50/p95/p99 (ms) of commit → handled, from the histogram's buckets,
-        leaving out the warm-up event."""
+        since the last measure_from_now() (the warm-up event left out)."""
         buckets = [
             (bound, count - self.warm_up_buckets.get(bound, 0.0))
             for bound, count in self._lag_buckets()

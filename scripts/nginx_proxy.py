@@ -7,7 +7,9 @@
   many fans watch; the others get the cached copy, or a 304 for their ETag. While the copy is
   renewed, one request goes to the app and the rest get the copy (lock, stale while
   updating); if the app answers an error, the last copy serves for a few more seconds
-  (`stale-if-error` from the app).
+  (`stale-if-error` from the app);
+- it stamps each request with the time it got it (`X-Request-Start`), so the app can tell
+  how long a booking waited before a thread took it.
 `make serve` runs it in front of granian (`python scripts/nginx_proxy.py`); so do the
 slow-client test and the benchmarks."""
 
@@ -45,6 +47,8 @@ http {{
     proxy_set_header Connection "";
     proxy_set_header Host $host;
     proxy_set_header X-Real-IP $remote_addr;
+    # When nginx got the request, for the booking latency adaptive admission steers by.
+    proxy_set_header X-Request-Start "t=${{msec}}";
     location / {{
       proxy_pass http://api;
     }}

@@ -244,6 +244,11 @@ QUEUE_ENTRY_RATE_PER_IP = float(env_str("QUEUE_ENTRY_RATE_PER_IP", "200"))
 QUEUE_ENTRY_BURST_PER_IP = env_int("QUEUE_ENTRY_BURST_PER_IP", 1000)
 # Behind a proxy, the request header that carries the client address (e.g. HTTP_X_REAL_IP).
 QUEUE_CLIENT_IP_HEADER = env_str("QUEUE_CLIENT_IP_HEADER", "REMOTE_ADDR")
+# Behind a proxy that stamps when it got each request ("t=<unix seconds.ms>", nginx's
+# `X-Request-Start "t=${msec}"`), the header (e.g. HTTP_X_REQUEST_START): adaptive admission
+# then steers by the time fans wait, queueing before the app included. Only behind a proxy
+# that overwrites it: a client could send its own.
+BOOKING_LATENCY_START_HEADER = env_str("BOOKING_LATENCY_START_HEADER", "")
 CELERY_BEAT_SCHEDULE["admit-waiting-fans"] = {
     "task": "apps.queue.tasks.admit_waiting_fans",
     "schedule": 1.0,
