@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The development commands run in debug (the default settings refuse the public development
+# secret otherwise); `make serve` runs production settings and sets DEBUG=0 itself.
+export DEBUG ?= 1
 
 .PHONY: run serve bench bench-flash-sale test test-faults deps services check lint typecheck pytest migrate seed down bench-queue bench-booking bench-events bench-middleware
 

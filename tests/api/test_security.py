@@ -53,6 +53,28 @@ def test_production_refuses_debug_and_a_weak_secret() -> None:
     assert weak.returncode != 0 and "SECRET_KEY" in weak.stderr
 
 
+def test_the_default_settings_refuse_the_public_secret_outside_debug() -> None:
+    """manage.py, WSGI and Celery default to the development settings: forgetting
+    DJANGO_SETTINGS_MODULE must not mean DEBUG on and JWTs signed with a published key."""
+    bare = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY")
+    }
+    refused = manage("check", env=bare)
+    assert refused.returncode != 0
+    assert "development SECRET_KEY is public" in refused.stderr
+    assert manage("check", env={**bare, "DEBUG": "1"}).returncode == 0  # make run
+    show_debug = "from django.conf import settings; print(settings.DEBUG)"
+    own = manage("shell", "-c", show_debug, env={**bare, "SECRET_KEY": secrets.token_urlsafe(64)})
+    assert own.stdout.split()[-1] == "False", own.stderr  # off unless set explicitly
+    for start in ("import config.wsgi", "import config.celery, django; django.setup()"):
+        done = subprocess.run(
+            [sys.executable, "-c", start], env=bare, capture_output=True, text=True
+        )
+        assert done.returncode != 0 and "development SECRET_KEY is public" in done.stderr
+
+
 def test_production_cookies_are_secure_and_http_only() -> None:
     code = (
         "from django.conf import settings as s; import json; print(json.dumps(["
