@@ -9,7 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.ops.read_only_admin import ReadOnlyAdminMixin
+from apps.user.admin_login import LockoutAdminAuthenticationForm
 from apps.user.models import LedgerEntryRecord, WalletRecord
+
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 
 @admin.register(WalletRecord)

@@ -245,6 +245,17 @@ QUEUE_ENTRY_RATE_PER_IP = float(env_str("QUEUE_ENTRY_RATE_PER_IP", "200"))
 QUEUE_ENTRY_BURST_PER_IP = env_int("QUEUE_ENTRY_BURST_PER_IP", 1000)
 # Behind a proxy, the request header that carries the client address (e.g. HTTP_X_REAL_IP).
 QUEUE_CLIENT_IP_HEADER = env_str("QUEUE_CLIENT_IP_HEADER", "REMOTE_ADDR")
+# How many proxies in front append to that header: the client is that many from the right
+# (apps/http/client_address.py).
+CLIENT_IP_TRUSTED_PROXIES = env_int("CLIENT_IP_TRUSTED_PROXIES", 1)
+# Sign-up, sign-in and token refresh (apps/user/api/throttles.py), "<count>/<s|min|hour>".
+AUTH_THROTTLE_RATES = {
+    "auth_address": env_str("AUTH_RATE_PER_ADDRESS", "30/min"),
+    "auth_username": env_str("AUTH_RATE_PER_USERNAME", "10/min"),
+}
+# The admin sign-in locks a username out after this many failures in a row, for this long.
+ADMIN_LOGIN_FAILURES = env_int("ADMIN_LOGIN_FAILURES", 5)
+ADMIN_LOCKOUT_SECONDS = env_int("ADMIN_LOCKOUT_SECONDS", 900)
 # Behind a proxy that stamps when it got each request ("t=<unix seconds.ms>", nginx's
 # `X-Request-Start "t=${msec}"`), the header (e.g. HTTP_X_REQUEST_START): adaptive admission
 # then steers by the time fans wait, queueing before the app included. Only behind a proxy

@@ -21,6 +21,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.http.bearer import bearer_user_id
+from apps.http.client_address import client_address
 from apps.http.conditional import client_has
 from apps.http.problems import plain_problem, with_problem_responses
 from apps.queue.wiring import check_place, clock, enter_queue, read_queue_state, waiting_room
@@ -30,11 +31,6 @@ from domain.queue.usecases import QueueAnswer
 
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
-
-
-def client_ip(request: HttpRequest) -> str:
-    value = request.META.get(settings.QUEUE_CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR")
-    return str(value or "unknown").split(",")[0].strip()[:64]
 
 
 def answer_body(answer: QueueAnswer, *, now_ms: int) -> dict[str, Any]:
@@ -64,7 +60,7 @@ class QueueView(View):
         answer = enter_queue()(
             schedule_id=schedule_id,
             user_id=bearer_user_id(request),
-            client_ip=client_ip(request),
+            client_ip=client_address(request),
         )
         body = answer_body(answer, now_ms=clock().now_ms())
         return JsonResponse(body, status=201 if answer.place.created else 200)

@@ -21,6 +21,7 @@ from apps.http.bearer import TokenInvalid
 from apps.http.input import validated
 from apps.http.pagination import keyset_page, page_request, paginated
 from apps.http.problems import InvalidRequest
+from apps.user.api.throttles import PerAddress, PerUsername
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from domain.errors import Unauthenticated
 from domain.user.model import MAX_CHARGE, MIN_CHARGE
@@ -35,6 +36,7 @@ class BadCredentials(Unauthenticated):
 class SignUpView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [PerAddress, PerUsername]
 
     class InputSerializer(serializers.Serializer[Any]):
         username = serializers.RegexField(r"^[\w.@+-]+\Z", min_length=3, max_length=150)
@@ -65,6 +67,7 @@ class SignUpView(APIView):
 class TokenView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [PerAddress, PerUsername]
 
     class InputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField(max_length=150)
@@ -89,6 +92,7 @@ class TokenView(APIView):
 class TokenRefreshView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttle_classes = [PerAddress]
 
     class InputSerializer(serializers.Serializer[Any]):
         refresh = serializers.CharField(max_length=2048)
