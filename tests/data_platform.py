@@ -16,6 +16,7 @@ class Platform:
         self.calls: list[tuple[dict[str, str], bytes]] = []
         self.accepted: list[dict[str, Any]] = []  # the events answered with 2xx, in order
         self.answers: list[int] = []
+        self.gets = 0  # a redirected POST would come back as a bodiless GET
         self.max_delay = max_delay  # a random pause per request, to shake up timing
         self.lock = threading.Lock()
 
@@ -36,7 +37,16 @@ def running_platform(*, max_delay: float = 0.0) -> Iterator[tuple[Platform, str]
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(state.receive(dict(self.headers), body))
+            status = state.receive(dict(self.headers), body)
+            self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/moved")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            with state.lock:
+                state.gets += 1
+            self.send_response(200)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from confluent_kafka import Consumer
 
 from adapters.messaging.dead_letters import send_to_dead_letters
+from adapters.messaging.kafka_client import client_config
 
 logger = logging.getLogger(__name__)
 
@@ -36,18 +37,20 @@ class EventConsumer:
 
     def _consumer(self) -> Consumer:
         return Consumer(
-            {
-                "bootstrap.servers": self.bootstrap,
-                "group.id": f"ticketing.{self.group}",
-                "enable.auto.commit": False,
-                "auto.offset.reset": "earliest",
-                # A short rebalance timeout keeps a group's first join quick.
-                "max.poll.interval.ms": 30000,
-                "session.timeout.ms": 10000,
-                # The broker answers a fetch at once rather than waiting up to 500 ms for more.
-                "fetch.wait.max.ms": 20,
-                "log_level": 3,
-            }
+            client_config(
+                self.bootstrap,
+                **{
+                    "group.id": f"ticketing.{self.group}",
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                    # A short rebalance timeout keeps a group's first join quick.
+                    "max.poll.interval.ms": 30000,
+                    "session.timeout.ms": 10000,
+                    # The broker answers a fetch at once rather than waiting up to 500 ms for more.
+                    "fetch.wait.max.ms": 20,
+                    "log_level": 3,
+                },
+            )
         )
 
     def run(self, *, max_messages: int | None = None, stop_after_idle: float | None = None) -> int:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from adapters.db_time import to_db
 from adapters.messaging.envelope import EVENT_TYPES, envelope
+from adapters.messaging.kafka_client import client_config
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +35,22 @@ class DeliveryFailed(Exception):
 
 
 def producer_config(bootstrap: str) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": bootstrap,
-        "enable.idempotence": True,  # no duplicates or reordering from producer retries
-        "acks": "all",
-        "linger.ms": 5,
-        "compression.type": "lz4",
-        "message.timeout.ms": 15000,
-        "log_level": 3,
-    }
+    return client_config(
+        bootstrap,
+        **{
+            "enable.idempotence": True,  # no duplicates or reordering from producer retries
+            "acks": "all",
+            "linger.ms": 5,
+            "compression.type": "lz4",
+            "message.timeout.ms": 15000,
+            "log_level": 3,
+        },
+    )
 
 
 def ensure_topics(bootstrap: str, *, prefix: str, partitions: int) -> None:
     """Creates the event topics that do not exist yet (idempotent)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    admin = AdminClient(client_config(bootstrap, log_level=3))
     existing = set(admin.list_topics(timeout=10).topics)
     wanted = [f"{prefix}{t}" for t in EVENT_TYPES if f"{prefix}{t}" not in existing]
     if not wanted:

@@ -18,6 +18,16 @@ from domain.queue.admission import RateReason
 from domain.queue.model import QueueStats, QueueUnavailable
 
 
+def booked_schedules(schedule_ids: list[int]) -> list[str]:
+    """What stops a delete: schedules with reservations (cancel them instead)."""
+    booked = (
+        ReservationRecord.objects.filter(schedule_id__in=schedule_ids)
+        .values_list("schedule_id", flat=True)
+        .distinct()
+    )
+    return [f"schedule {sid} has reservations: cancel it instead" for sid in sorted(booked)]
+
+
 class ScheduleInline(admin.TabularInline[ScheduleRecord, ConcertRecord]):
     model = ScheduleRecord
     fields = (
@@ -28,6 +38,8 @@ class ScheduleInline(admin.TabularInline[ScheduleRecord, ConcertRecord]):
         "max_active",
         "admit_per_second",
     )
+    # Status changes only through cancelling, which refunds (the schedule's action).
+    readonly_fields = ("status",)
     extra = 0
     show_change_link = True
 
@@ -37,6 +49,13 @@ class ConcertAdmin(admin.ModelAdmin[ConcertRecord]):
     list_display = ("id", "title", "artist", "venue", "created_at")
     search_fields = ("title", "artist", "venue")
     inlines = [ScheduleInline]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        schedules = list(
+            ScheduleRecord.objects.filter(concert__in=objs).values_list("id", flat=True)
+        )
+        return deleted, counts, perms, [*protected, *booked_schedules(schedules)]
 
 
 class SeatLayoutForm(forms.Form):
@@ -100,7 +119,13 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
     search_fields = ("concert__title", "concert__artist")
     list_select_related = ("concert",)
     actions = ["generate_seats", "pause_admission", "resume_admission", "cancel_and_refund"]
-    readonly_fields = ("waiting_room", "refund_progress")
+    # Cancelling is the action that refunds; editing the status would refund nobody, and
+    # un-cancelling would reopen a refunded show.
+    readonly_fields = ("status", "waiting_room", "refund_progress")
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, counts, perms, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms, [*protected, *booked_schedules([s.pk for s in objs])]
 
     @admin.display(description="live reservations (refund saga progress)")
     def refund_progress(self, schedule: ScheduleRecord) -> str:
@@ -220,3 +245,15 @@ class SeatAdmin(admin.ModelAdmin[SeatRecord]):
     list_select_related = ("schedule__concert",)
     raw_id_fields = ("schedule",)
     show_full_result_count = False
+    # Holds and sales move seats, never a form: editing these could sell a seat twice.
+    readonly_fields = ("status", "reservation_id", "price", "held_until")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # seats come from "Generate seats", laid out by the domain
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A seat held, sold or listed by a reservation must stay; a free one may go (with
+        # its schedule, say).
+        if obj is not None and (obj.status != "available" or obj.reservation_id):
+            return False
+        return super().has_delete_permission(request, obj)

@@ -14,7 +14,7 @@ from adapters.concert.ranking import RedisRanking
 from adapters.messaging.data_platform import DataPlatformExporter
 from adapters.queue.connection import queue_redis
 from apps.concert.models import ScheduleRecord, SeatRecord
-from domain.concert.model import SeatStatus
+from domain.concert.model import ScheduleStatus, SeatStatus
 
 logger = logging.getLogger(__name__)
 Envelope = dict[str, Any]
@@ -80,10 +80,32 @@ def export_to_data_platform(envelope: Envelope) -> None:
 
 def refund_everyone(envelope: Envelope) -> None:
     """schedule.cancelled: the reservation module's step of the refund saga. Each refund
-    records reservation.cancelled and payment.refunded in its own transaction."""
+    records reservation.cancelled and payment.refunded in its own transaction.
+
+    It trusts the database, not the message: it acts only for an event that our outbox
+    recorded and a schedule the database says is cancelled. A forged message, or a replay
+    of an old one from the dead letters, refunds nobody and reopens no seat."""
+    from apps.events.models import OutboxEventRecord
     from apps.reservation.wiring import cancel_schedule_reservations
 
-    count = cancel_schedule_reservations()(schedule_id=int(envelope["payload"]["schedule_id"]))
+    schedule_id = int(envelope["payload"]["schedule_id"])
+    recorded = OutboxEventRecord.objects.filter(
+        event_id=envelope["event_id"],
+        event_type="schedule.cancelled",
+        partition_key=str(schedule_id),
+    ).exists()
+    cancelled = ScheduleRecord.objects.filter(
+        id=schedule_id, status=ScheduleStatus.CANCELLED.value
+    ).exists()
+    if not (recorded and cancelled):
+        logger.warning(
+            "schedule.cancelled %s for schedule %s ignored: %s",
+            envelope["event_id"],
+            schedule_id,
+            "not in our outbox" if not recorded else "the schedule is not cancelled",
+        )
+        return
+    count = cancel_schedule_reservations()(schedule_id=schedule_id)
     logger.info(
         "schedule %s cancelled: %d reservations released or refunded",
         envelope["payload"]["schedule_id"],

@@ -1,13 +1,15 @@
 """Event metrics for /metrics: outbox gauges, read from the database when Prometheus
-scrapes, and the lag from commit to handled."""
+scrapes, the events sent to the dead letters (counted in Redis by whichever process sent
+them, so every app server shows the same total), and the lag from commit to handled."""
 
 import logging
 from collections.abc import Iterator
 
 from django.db import DatabaseError, connection
 from prometheus_client import Histogram
-from prometheus_client.core import REGISTRY, GaugeMetricFamily
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ EVENT_LAG_SECONDS = Histogram(
     buckets=(0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60),
 )
 
+DEAD_LETTERS_KEY = "events:dead_lettered"  # hash: topic → events sent to <topic>.dlq
+
 NAMES = {
     "outbox_backlog": "Events not yet published",
     "outbox_oldest_unpublished_seconds": "Age of the oldest unpublished event",
@@ -37,11 +41,13 @@ NAMES = {
 
 
 class OutboxCollector(Collector):
-    def describe(self) -> Iterator[GaugeMetricFamily]:
+    def describe(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         # Registering a collector without describe() would run collect() at start-up.
-        return (GaugeMetricFamily(name, doc) for name, doc in NAMES.items())
+        yield from (GaugeMetricFamily(name, doc) for name, doc in NAMES.items())
+        yield CounterMetricFamily("events_dead_lettered", "dead letters", labels=["topic"])
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        yield from _dead_letters()
         try:
             with connection.cursor() as cursor:
                 cursor.execute(QUERY)
@@ -60,6 +66,33 @@ class OutboxCollector(Collector):
             "Events published, averaged over the last minute",
             value=float(last_minute) / 60,
         )
+
+
+def count_dead_letter(topic: str) -> None:
+    from adapters.queue.connection import queue_redis
+
+    try:
+        queue_redis().hincrby(DEAD_LETTERS_KEY, topic, 1)
+    except RedisError as exc:
+        logger.warning("dead letter on %s not counted: %s", topic, exc)
+
+
+def _dead_letters() -> Iterator[CounterMetricFamily]:
+    from adapters.queue.connection import queue_redis
+
+    family = CounterMetricFamily(
+        "events_dead_lettered",
+        "Events sent to a dead-letter topic after their handlers failed for good",
+        labels=["topic"],
+    )
+    try:
+        counts = queue_redis().hgetall(DEAD_LETTERS_KEY)
+    except RedisError as exc:
+        logger.warning("dead-letter counts unavailable: %s", exc)
+        return
+    for topic, count in sorted(counts.items()):
+        family.add_metric([topic.decode() if isinstance(topic, bytes) else topic], float(count))
+    yield family
 
 
 def register() -> None:

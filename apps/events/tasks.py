@@ -15,7 +15,7 @@ from adapters.messaging.dead_letters import dead_letter_value, send_to_dead_lett
 from adapters.messaging.ordering import ScheduleMailbox, post_events
 from adapters.queue.connection import queue_redis
 from apps.events.handlers import HANDLERS, handlers_for
-from apps.events.metrics import EVENT_LAG_SECONDS
+from apps.events.metrics import EVENT_LAG_SECONDS, count_dead_letter
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ def _dead_letter(topic: str, envelope: dict[str, Any], exc: Exception) -> None:
         value=dead_letter_value(envelope),
         error=repr(exc),
     )
+    count_dead_letter(topic)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -1,20 +1,27 @@
 """The bearer JWT, verified without the database and without DRF, for the hottest paths.
 
-Tokens are the ones simplejwt issues (HS256, `token_type: access`, `user_id`). A verified
-token's claims are remembered per process, so a fan polling every few seconds costs one
-dictionary lookup instead of an HMAC and a JSON parse; expiry is still checked every time.
+Tokens are the ones simplejwt issues (HS256, `token_type: access`, `user_id`, `iat`). A
+verified token's claims are remembered per process, so a fan polling every few seconds
+costs one dictionary lookup instead of an HMAC and a JSON parse; expiry and revocation
+(the account deactivated, deleted or its password changed: apps/user/revocation.py) are
+still checked every time, in memory.
 """
 
 import time
 from functools import lru_cache
+from typing import Any
 
 import jwt
 from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
+from apps.http.revocation import token_revocations
 from domain.errors import Unauthenticated
+
+SIGNED_OUT = "the account changed (password, deactivated or deleted): sign in again"
 
 
 class NotAuthenticated(Unauthenticated):
@@ -28,7 +35,7 @@ class TokenInvalid(Unauthenticated):
 
 
 @lru_cache(maxsize=16384)
-def _verified_claims(token: str) -> tuple[int, int]:
+def _verified_claims(token: str) -> tuple[int, int, float]:
     try:
         claims = jwt.decode(
             token,
@@ -41,7 +48,8 @@ def _verified_claims(token: str) -> tuple[int, int]:
     if claims.get(api_settings.TOKEN_TYPE_CLAIM) != "access":
         raise TokenInvalid("not an access token")
     try:
-        return int(claims[api_settings.USER_ID_CLAIM]), int(claims["exp"])
+        issued = float(claims.get("iat", 0))
+        return int(claims[api_settings.USER_ID_CLAIM]), int(claims["exp"]), issued
     except (KeyError, TypeError, ValueError):
         raise TokenInvalid("the token names no user") from None
 
@@ -53,9 +61,11 @@ def bearer_user_id(request: HttpRequest) -> int:
     scheme, _, token = header.partition(" ")
     if scheme not in api_settings.AUTH_HEADER_TYPES or not token:
         raise TokenInvalid("expected Authorization: Bearer <access token>")
-    user_id, expires = _verified_claims(token.strip())
+    user_id, expires, issued = _verified_claims(token.strip())
     if expires <= time.time():
         raise TokenInvalid("the token has expired")
+    if token_revocations().is_revoked(user_id, issued_at_s=issued):
+        raise TokenInvalid(SIGNED_OUT)
     return user_id
 
 
@@ -83,3 +93,15 @@ class CachedBearerAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class RevocableJWTAuthentication(JWTAuthentication):
+    """simplejwt's authentication (the user loaded, `is_active` checked), refusing too the
+    tokens issued before the account's revocation mark."""
+
+    def get_user(self, validated_token: Any) -> Any:
+        user = super().get_user(validated_token)
+        issued = float(validated_token.get("iat", 0))
+        if token_revocations().is_revoked(int(user.pk), issued_at_s=issued):
+            raise TokenInvalid(SIGNED_OUT)
+        return user

@@ -102,3 +102,10 @@ def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
             for status, description in errors.items():
                 responses.setdefault(status, problem(description))
     return result
+
+
+class RevocableJWTScheme(CachedBearerScheme):  # type: ignore[no-untyped-call]
+    """The other endpoints: simplejwt's check, with revocation (apps.http.bearer)."""
+
+    target_class = "apps.http.bearer.RevocableJWTAuthentication"
+    name = "jwtAuth"  # as drf-spectacular names simplejwt's own

@@ -37,7 +37,9 @@ class IdempotencyKeyRecord(models.Model):
     DONE = "done"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    key = models.CharField(max_length=255)
+    # Compared byte for byte: `Key-A` and `key-a` are two keys (the table's default
+    # collation would call them the same and replay one's answer for the other).
+    key = models.CharField(max_length=255, db_collation="utf8mb4_bin")
     fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=16, default=IN_FLIGHT)
     response_status = models.PositiveSmallIntegerField(null=True)

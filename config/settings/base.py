@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "apps.ops",
     "apps.user",
@@ -133,6 +134,15 @@ KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{KAFKA_
 
 # Topic names are the event types; a prefix keeps several environments on one cluster apart.
 KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", "")
+# TLS and SASL for a cluster that asks for them (adapters/messaging/kafka_client.py), as
+# librdkafka names them; empty ones are left out.
+KAFKA_SECURITY = {
+    "security.protocol": env_str("KAFKA_SECURITY_PROTOCOL", ""),  # e.g. SASL_SSL
+    "sasl.mechanism": env_str("KAFKA_SASL_MECHANISM", ""),  # e.g. SCRAM-SHA-512
+    "sasl.username": env_str("KAFKA_SASL_USERNAME", ""),
+    "sasl.password": env_str("KAFKA_SASL_PASSWORD", ""),
+    "ssl.ca.location": env_str("KAFKA_SSL_CA_LOCATION", ""),
+}
 KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 6)
 OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 500)
 # How long an event waits for its schedule's previous event before it is handled anyway
@@ -172,7 +182,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apps.http.bearer.RevocableJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -186,6 +196,10 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
     "SIGNING_KEY": SECRET_KEY,
     "UPDATE_LAST_LOGIN": False,
+    # Each refresh gives a new refresh token and blacklists the one used: a stolen refresh
+    # token works once at most, and signing out anywhere ends it.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -280,6 +294,11 @@ CELERY_BEAT_SCHEDULE["expire-holds"] = {
     "task": "apps.reservation.tasks.expire_holds",
     "schedule": 10.0,
     "options": {"expires": 10.0},
+}
+CELERY_BEAT_SCHEDULE["finish-cancelled-schedules"] = {
+    "task": "apps.reservation.tasks.finish_cancelled_schedules",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
 }
 CELERY_BEAT_SCHEDULE["forget-idempotency-keys"] = {
     "task": "apps.payment.tasks.forget_old_idempotency_keys",

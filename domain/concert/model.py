@@ -81,8 +81,10 @@ class SectionPlan:
     def __post_init__(self) -> None:
         if not self.name or not self.grade:
             raise InvalidSeatLayout("a section needs a name and a grade")
-        if self.price < 0:
-            raise InvalidSeatLayout("a price cannot be negative")
+        if self.price < 1:
+            # A payment moves points; a free ticket would be a payment of nothing, which the
+            # ledger does not record. Free tickets are not sold through this shop.
+            raise InvalidSeatLayout("a seat costs at least 1 point")
         if not (1 <= self.rows <= 702 and 1 <= self.seats_per_row <= 1000):
             raise InvalidSeatLayout("rows must be 1..702 and seats per row 1..1000")
 

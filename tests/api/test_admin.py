@@ -146,3 +146,70 @@ def test_operators_can_release_a_stuck_hold(
     assert ReservationRecord.objects.get(id=held.id).status == "cancelled"
     assert SeatRecord.objects.get(id=seat.id).status == "available"
     assert staff.get(f"/admin/reservation/reservationrecord/{held.id}/change/").status_code == 200
+
+
+def test_the_admin_cannot_change_what_only_use_cases_may(
+    staff: Client, fan: Fan, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    """A schedule's status changes only by cancelling (which refunds); a seat's status,
+    reservation, price and hold only by holds and sales."""
+    schedule = make_schedule(seats=2)
+    page = staff.get(f"/admin/concert/schedulerecord/{schedule.id}/change/")
+    assert b'name="status"' not in page.content  # shown, not editable
+    seat = schedule.seats.order_by("id").first()
+    assert seat is not None
+    page = staff.get(f"/admin/concert/seatrecord/{seat.id}/change/")
+    for field in (b"status", b"reservation_id", b"price", b"held_until"):
+        assert b'name="' + field + b'"' not in page.content
+    staff.post(
+        f"/admin/concert/seatrecord/{seat.id}/change/",
+        {
+            "schedule": schedule.id,
+            "section": "A",
+            "row": 1,
+            "number": 1,
+            "grade": "R",
+            "status": "available",
+            "price": 1,
+            "reservation_id": "",
+        },
+    )
+    seat.refresh_from_db()
+    assert (seat.status, seat.price) == ("available", 1000)
+    assert staff.get("/admin/concert/seatrecord/add/").status_code == 403
+
+
+def test_a_schedule_with_reservations_cannot_be_deleted(
+    staff: Client, fan: Fan, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    from django.db import transaction
+    from django.db.models import ProtectedError
+
+    booked, empty = make_schedule(seats=2), make_schedule(seats=2)
+    seat = booked.seats.order_by("id").first()
+    assert seat is not None
+    hold_seats()(user_id=fan.id, schedule_id=booked.id, seat_ids=[seat.id])
+
+    confirm = staff.get(f"/admin/concert/schedulerecord/{booked.id}/delete/")
+    assert b"Cannot delete schedule" in confirm.content
+    staff.post(f"/admin/concert/schedulerecord/{booked.id}/delete/", {"post": "yes"})
+    staff.post(f"/admin/concert/concertrecord/{booked.concert_id}/delete/", {"post": "yes"})
+    assert ScheduleRecord.objects.filter(id=booked.id).exists()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        booked.concert.delete()  # the cascade stops too, outside the admin
+    assert SeatRecord.objects.filter(schedule=booked).count() == 2
+
+    staff.post(f"/admin/concert/schedulerecord/{empty.id}/delete/", {"post": "yes"})
+    assert not ScheduleRecord.objects.filter(id=empty.id).exists()
+
+
+def test_wallets_need_the_view_permission_not_just_staff(fan: Fan) -> None:
+    from django.contrib.auth.models import Permission
+
+    clerk = get_user_model().objects.create_user("clerk", password="clerk-pass-123", is_staff=True)
+    browser = Client()
+    browser.force_login(clerk)
+    page = f"/admin/user/walletrecord/{fan.id}/change/"
+    assert browser.get(page).status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_walletrecord"))
+    assert browser.get(page).status_code == 200

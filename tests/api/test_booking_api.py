@@ -211,3 +211,51 @@ def test_no_refund_once_the_window_has_closed(make_schedule: MakeSchedule, admit
         buyer.fan.client().delete(f"/api/v1/reservations/{bought}"), 409, "not_cancellable"
     )
     assert balance(buyer.fan) == 9000
+
+
+def test_idempotency_keys_differ_by_case(make_schedule: MakeSchedule, fan: Fan) -> None:
+    """`Key-A` and `key-a` are two keys: each pays its own reservation, neither replays
+    the other's answer (the column compares bytes, not letters)."""
+    from apps.payment.api.views import payment_answer
+    from apps.reservation.wiring import hold_seats, pay_for_reservation
+    from domain.payment.model import IdempotencyClaim, StoredAnswer
+    from tests.conftest import fund
+
+    schedule = make_schedule(seats=4)
+    fund(fan.id, 10_000)
+    receipts = []
+    for seat, key in zip(seats_of(schedule)[:2], ("Key-A", "key-a"), strict=True):
+        held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=[seat])
+        receipts.append(
+            pay_for_reservation()(
+                claim=IdempotencyClaim(fan.id, key, f"fingerprint-{held.id}"),
+                reservation_id=held.id,
+                schedule_id=schedule.id,
+                render=payment_answer,
+            )
+        )
+    assert not any(isinstance(r, StoredAnswer) for r in receipts)
+    assert balance(fan) == 8000
+
+
+def test_a_payment_that_dies_midway_leaves_its_key_free(
+    make_schedule: MakeSchedule, admit: Admit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's answer is written in the payment's own transaction: a worker that dies
+    before the commit leaves no key "in flight", and the retry pays."""
+    import adapters.payment.orm as payment_orm
+
+    schedule = make_schedule(seats=2)
+    buyer = admit(schedule, points=10_000)
+    reservation = hold(buyer, seats_of(schedule)[:1]).json()["id"]
+
+    def dies(**kwargs: Any) -> None:
+        raise RuntimeError("the worker died before the commit")
+
+    monkeypatch.setattr(payment_orm, "record_event", dies)
+    with pytest.raises(RuntimeError):
+        pay(buyer, reservation, key="retry-me")
+    monkeypatch.undo()
+    retried = pay(buyer, reservation, key="retry-me")
+    assert retried.status_code == 201, retried.content
+    assert balance(buyer.fan) == 9000

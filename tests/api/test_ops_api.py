@@ -2,6 +2,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -86,3 +87,24 @@ def test_openapi_schema_and_swagger_ui_render(anonymous: APIClient) -> None:
 
 def test_openapi_schema_is_valid_and_free_of_warnings(tmp_path: Path) -> None:
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+
+
+@pytest.mark.django_db
+def test_readyz_asks_the_broker_at_most_every_two_seconds(
+    anonymous: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.ops import readiness
+
+    built: list[str] = []
+    real = readiness.AdminClient
+
+    def counting(config: dict[str, object]) -> object:
+        built.append(str(config["bootstrap.servers"]))
+        return real(config)
+
+    monkeypatch.setattr(readiness, "AdminClient", counting)
+    broker = settings.KAFKA_BOOTSTRAP_SERVERS
+    with override_settings(KAFKA_BOOTSTRAP_SERVERS=f"{broker},{broker}"):  # not asked yet
+        for _ in range(5):
+            assert anonymous.get("/readyz").status_code == 200
+    assert len(built) == 1

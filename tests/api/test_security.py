@@ -75,6 +75,21 @@ def test_the_default_settings_refuse_the_public_secret_outside_debug() -> None:
         assert done.returncode != 0 and "development SECRET_KEY is public" in done.stderr
 
 
+def test_production_exports_only_over_tls_with_a_long_secret() -> None:
+    plain = manage(
+        "check",
+        env=production_env(DATA_PLATFORM_URL="http://dp.example", DATA_PLATFORM_SECRET="x" * 40),
+    )
+    assert plain.returncode != 0 and "https" in plain.stderr
+    short = manage(
+        "check",
+        env=production_env(DATA_PLATFORM_URL="https://dp.example", DATA_PLATFORM_SECRET="x"),
+    )
+    assert short.returncode != 0 and "DATA_PLATFORM_SECRET" in short.stderr
+    good = production_env(DATA_PLATFORM_URL="https://dp.example", DATA_PLATFORM_SECRET="x" * 40)
+    assert manage("check", env=good).returncode == 0
+
+
 def test_production_cookies_are_secure_and_http_only() -> None:
     code = (
         "from django.conf import settings as s; import json; print(json.dumps(["
@@ -188,3 +203,39 @@ def test_holding_too_often_is_rate_limited(
     limited = fan.client().post("/api/v1/reservations", body, format="json")
     assert_problem(limited, 429, "rate_limited")
     assert int(limited["Retry-After"]) >= 1
+
+
+def test_seed_demo_refuses_production_settings() -> None:
+    """It makes accounts with published passwords, and --reset deletes every concert."""
+    done = manage("seed_demo", env=production_env())
+    assert done.returncode != 0 and "refuses production settings" in done.stderr
+
+
+def test_production_topics_are_per_environment() -> None:
+    show = "from django.conf import settings; print(settings.KAFKA_TOPIC_PREFIX)"
+    assert manage("shell", "-c", show, env=production_env()).stdout.split()[-1] == "production."
+    staging = manage("shell", "-c", show, env=production_env(DEPLOY_ENV="staging"))
+    assert staging.stdout.split()[-1] == "staging."
+
+
+def test_every_kafka_client_takes_the_cluster_security(settings: Any) -> None:
+    from adapters.messaging.kafka_client import client_config
+    from adapters.messaging.relay import producer_config
+
+    settings.KAFKA_SECURITY = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "ticketing",
+        "sasl.password": "s3cret",
+        "ssl.ca.location": "",  # unset: left out
+    }
+    config = client_config("kafka-1:9093", log_level=3)
+    assert config == {
+        "bootstrap.servers": "kafka-1:9093",
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "ticketing",
+        "sasl.password": "s3cret",
+        "log_level": 3,
+    }
+    assert producer_config("kafka-1:9093")["security.protocol"] == "SASL_SSL"

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -45,7 +46,11 @@ def test_a_sale_is_posted_once_signed(platform: tuple[Platform, str]) -> None:
     event = sale()
     assert handle_event.apply(args=["export", "payment.succeeded", event]).successful()
     [(headers, body)] = state.calls
-    expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    # The timestamp is signed with the body: an old request cannot be replayed as new.
+    stamp = int(headers["X-Timestamp"])
+    assert abs(time.time() - stamp) < 60
+    signed = f"{stamp}.".encode() + body
+    expected = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
     assert headers["X-Signature"] == f"sha256={expected}"
     assert headers["X-Event-Id"] == event["event_id"]
     assert json.loads(body) == event
@@ -58,6 +63,15 @@ def test_failures_are_retried_with_backoff_until_the_platform_answers(
     state.answers = [500, 503]
     assert handle_event.apply(args=["export", "payment.succeeded", sale()]).successful()
     assert len(state.calls) == 3  # two failures, then delivered
+
+
+def test_a_redirect_is_a_failure_not_a_delivery(platform: tuple[Platform, str]) -> None:
+    """Followed, a redirect turns the POST into a GET without the body."""
+    state, _ = platform
+    state.answers = [302]
+    assert handle_event.apply(args=["export", "payment.succeeded", sale()]).successful()
+    assert len(state.calls) == 2 and len(state.accepted) == 1  # retried, then delivered
+    assert state.gets == 0
 
 
 @pytest.mark.broker

@@ -12,6 +12,7 @@ import pytest
 from confluent_kafka import Producer
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 from rest_framework.test import APIClient
 
 from adapters.concert.ranking import SOLD_OUT_KEY, TICKETS_KEY
@@ -141,3 +142,6 @@ def test_an_event_that_keeps_failing_ends_in_the_dead_letters(
     assert message is not None
     assert json.loads(message.value())["event_id"] == broken["event_id"]
     assert b"unknown schedule" in dict(message.headers())["error"]
+    # Never silent: every app server's /metrics counts it.
+    metrics = Client().get("/metrics").content.decode()
+    assert f'events_dead_lettered_total{{topic="{topic}"}} 1.0' in metrics

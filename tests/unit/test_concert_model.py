@@ -77,6 +77,8 @@ def test_layout_yields_every_seat_once() -> None:
     [
         {"name": "", "grade": "R", "price": 1, "rows": 1, "seats_per_row": 1},
         {"name": "A", "grade": "R", "price": -1, "rows": 1, "seats_per_row": 1},
+        # A free seat could not be paid (a payment of 0 points moves nothing to record).
+        {"name": "A", "grade": "R", "price": 0, "rows": 1, "seats_per_row": 1},
         {"name": "A", "grade": "R", "price": 1, "rows": 0, "seats_per_row": 1},
         {"name": "A", "grade": "R", "price": 1, "rows": 1, "seats_per_row": 1001},
     ],

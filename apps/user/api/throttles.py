@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 class _AuthThrottle(SimpleRateThrottle):
     def get_rate(self) -> str:
-        return str(settings.AUTH_THROTTLE_RATES[self.scope])
+        return str(settings.AUTH_THROTTLE_RATES[str(self.scope)])
 
     def allow_request(self, request: Request, view: Any) -> bool:
         # The rate is read per request (not once at import), so a deployment can change it.

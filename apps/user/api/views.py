@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from adapters.user.orm import OrmAccounts, OrmWalletLedger
@@ -99,21 +100,35 @@ class TokenRefreshView(APIView):
 
     class OutputSerializer(serializers.Serializer[Any]):
         access = serializers.CharField()
+        refresh = serializers.CharField(help_text="a new refresh token: the one sent is used up")
 
     @extend_schema(
         request=InputSerializer,
         responses={200: OutputSerializer},
-        summary="Refresh a JWT",
+        summary="Refresh a JWT (the refresh token rotates)",
         auth=[],
     )
     def post(self, request: Request) -> Response:
         data = validated(self.InputSerializer, request.data)
+        try:
+            token = RefreshToken(data["refresh"])  # signature and expiry
+            user_id = int(token[api_settings.USER_ID_CLAIM])
+        except (TokenError, KeyError, TypeError, ValueError) as exc:
+            raise TokenInvalid(str(exc)) from None
+        # A deleted or deactivated account refreshes nothing (and a deleted one is no 500).
+        if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
+            raise TokenInvalid("no active account for this token")
         serializer = TokenRefreshSerializer(data=data)
         try:
-            serializer.is_valid(raise_exception=True)
+            serializer.is_valid(raise_exception=True)  # the blacklist, then the rotation
         except TokenError as exc:
             raise TokenInvalid(str(exc)) from None
-        return Response({"access": serializer.validated_data["access"]})
+        return Response(
+            {
+                "access": serializer.validated_data["access"],
+                "refresh": serializer.validated_data["refresh"],
+            }
+        )
 
 
 class WalletView(APIView):

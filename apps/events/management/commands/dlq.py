@@ -15,20 +15,23 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.messaging.envelope import EVENT_TYPES
+from adapters.messaging.kafka_client import client_config
 from adapters.messaging.relay import producer_config
 
 
 def read_all(topic: str, *, group: str, idle_seconds: float = 3.0) -> tuple[Consumer, list[Any]]:
     consumer = Consumer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "group.id": group,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "max.poll.interval.ms": 10000,
-            "session.timeout.ms": 6000,
-            "log_level": 3,
-        }
+        client_config(
+            settings.KAFKA_BOOTSTRAP_SERVERS,
+            **{
+                "group.id": group,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "max.poll.interval.ms": 10000,
+                "session.timeout.ms": 6000,
+                "log_level": 3,
+            },
+        )
     )
     consumer.subscribe([topic])
     messages: list[Any] = []

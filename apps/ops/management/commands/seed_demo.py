@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
@@ -112,6 +113,12 @@ class Command(BaseCommand):
         parser.add_argument("--token-minutes", type=int, default=120)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Demo fans and an admin with published passwords; --reset deletes every concert.
+        if settings.SETTINGS_MODULE == "config.settings.production":
+            raise CommandError(
+                "seed_demo refuses production settings: it makes accounts "
+                "with published passwords and --reset deletes real data"
+            )
         if options["reset"]:
             self._reset()
         elif ConcertRecord.objects.exists():

@@ -8,6 +8,9 @@
 2. Money is conserved: each wallet's balance equals its signed ledger; charges - payments +
    refunds equals the sum of balances; every succeeded payment has its ledger debit, and
    every refunded one its credit.
+3. A cancelled show refunds everyone: no schedule cancelled more than
+   SAGA_GRACE_MINUTES ago still has a held or confirmed reservation (a refund saga that
+   stopped, say its event dead-lettered; the periodic sweep finishes it).
 """
 
 import json
@@ -64,6 +67,17 @@ AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.user_id = p.user_id
                 AND l.reference = CONCAT('reservation ', p.reservation_id))
 """
 
+SAGA_GRACE_MINUTES = 10
+UNFINISHED_SAGA = f"""
+SELECT s.id, COUNT(r.id) FROM schedule s
+JOIN reservation r ON r.schedule_id = s.id AND r.status IN ('held', 'confirmed')
+WHERE s.status = 'cancelled' AND NOT EXISTS (
+  SELECT 1 FROM outbox_event e WHERE e.event_type = 'schedule.cancelled'
+  AND CAST(e.partition_key AS UNSIGNED) = s.id
+  AND e.occurred_at > UTC_TIMESTAMP(6) - INTERVAL {SAGA_GRACE_MINUTES} MINUTE)
+GROUP BY s.id
+"""
+
 
 def find_violations() -> list[str]:
     problems: list[str] = []
@@ -90,6 +104,11 @@ def find_violations() -> list[str]:
         problems.append(f"payment {payment} (reservation {reservation}) has no ledger debit")
     for payment, reservation in _rows(REFUND_WITHOUT_CREDIT):
         problems.append(f"refunded payment {payment} (reservation {reservation}) has no credit")
+    for schedule, live in _rows(UNFINISHED_SAGA):
+        problems.append(
+            f"schedule {schedule} is cancelled but {live} reservation(s) are still held or "
+            "paid: the refund saga did not finish"
+        )
     return problems
 
 
