@@ -5,6 +5,7 @@ Messages that are not events go straight to the dead letters."""
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,12 +54,22 @@ class EventConsumer:
             )
         )
 
-    def run(self, *, max_messages: int | None = None, stop_after_idle: float | None = None) -> int:
+    def run(
+        self,
+        *,
+        max_messages: int | None = None,
+        stop_after_idle: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Consumes until `stop` is set (or the limits). A stop ends the loop between two
+        batches: the one in hand is dispatched and its offsets committed, then the consumer
+        leaves its group (close), so the others take its partitions at once."""
+        stop = stop or threading.Event()
         consumer = self._consumer()
         consumer.subscribe(self.topics)
         handled, idle_since = 0, time.monotonic()
         try:
-            while max_messages is None or handled < max_messages:
+            while (max_messages is None or handled < max_messages) and not stop.is_set():
                 # A short wait: at a few hundred events a second, waiting to fill a batch
                 # would add most of the lag.
                 messages = consumer.consume(num_messages=100, timeout=0.05)

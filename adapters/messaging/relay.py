@@ -7,6 +7,7 @@ same batch. For strict order per schedule across several relays, give each a sha
 """
 
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -135,11 +136,19 @@ class OutboxRelay:
                 raise DeliveryFailed(failures[0])
         return len(delivered)
 
-    def run(self, *, stop_after_idle: float | None = None, max_backoff: float = 30.0) -> int:
-        """Publishes until stopped (or idle for `stop_after_idle` seconds), backing off while
-        the broker is down and catching up after."""
+    def run(
+        self,
+        *,
+        stop_after_idle: float | None = None,
+        max_backoff: float = 30.0,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Publishes until `stop` is set (or idle for `stop_after_idle` seconds), backing off
+        while the broker is down and catching up after. A stop ends the loop between two
+        batches: the one under way is published and marked first."""
+        stop = stop or threading.Event()
         published, backoff, idle_since = 0, 0.5, time.monotonic()
-        while True:
+        while not stop.is_set():
             try:
                 count = self.publish_batch()
                 backoff = 0.5
@@ -148,7 +157,7 @@ class OutboxRelay:
                 # A fresh producer: a broker that lost its state (or a producer id that ran
                 # out) leaves the old idempotent producer failing for good.
                 self.producer = Producer(producer_config(self.bootstrap))
-                time.sleep(backoff)
+                stop.wait(backoff)
                 backoff = min(max_backoff, backoff * 2)
                 continue
             published += count
@@ -157,4 +166,5 @@ class OutboxRelay:
                 continue
             if stop_after_idle is not None and time.monotonic() - idle_since > stop_after_idle:
                 return published
-            time.sleep(0.05)  # an indexed look for new rows: cheap, keeps the lag low
+            stop.wait(0.05)  # an indexed look for new rows: cheap, keeps the lag low
+        return published

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from django.db import DatabaseError, connection
 from prometheus_client import Histogram
-from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
@@ -96,4 +96,6 @@ def _dead_letters() -> Iterator[CounterMetricFamily]:
 
 
 def register() -> None:
-    REGISTRY.register(OutboxCollector())
+    from apps.ops.metrics import register_live
+
+    register_live(OutboxCollector())

@@ -1,6 +1,10 @@
 """Prometheus metrics: request latency per route, plus what other modules register.
 
-With several server processes, set PROMETHEUS_MULTIPROC_DIR so /metrics adds them up.
+With several server processes (granian workers), set PROMETHEUS_MULTIPROC_DIR to a
+directory they share, emptied before they start: every process writes its counters and
+histograms there and /metrics adds them up. The gauges read at scrape time (queue, outbox,
+dead letters: `register_live`) are the same whichever process answers, so they are added to
+that sum as they are.
 """
 
 import os
@@ -16,6 +20,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.registry import Collector
 
 REQUEST_SECONDS = Histogram(
     "http_request_duration_seconds",
@@ -23,6 +28,15 @@ REQUEST_SECONDS = Histogram(
     ["route", "method", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+
+
+# Collectors that read Redis or the database when scraped.
+LIVE: list[Collector] = []
+
+
+def register_live(collector: Collector) -> None:
+    REGISTRY.register(collector)
+    LIVE.append(collector)
 
 
 class RequestMetricsMiddleware:
@@ -45,6 +59,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        for collector in LIVE:
+            registry.register(collector)
     else:
         registry = REGISTRY
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

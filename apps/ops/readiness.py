@@ -1,9 +1,15 @@
-"""Is each dependency reachable right now? Each probe answers within about a second or two."""
+"""Can this process serve? The database and Redis decide: without either a request cannot
+be answered. The broker only degrades it: no request path needs it (the outbox keeps the
+events until it is back), so a Kafka outage must not take every pod out of the load
+balancer. Each probe answers within about a second or two, and its answer is kept for
+ANSWER_SECONDS per dependency address, so a load balancer probing every second costs no new
+Kafka client or connection each time."""
 
 import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
@@ -15,11 +21,7 @@ from adapters.messaging.kafka_client import client_config
 logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SECONDS = 1.5
-# A probe every second or two from each load balancer must not build a Kafka client each
-# time: the broker's answer is kept this long, per bootstrap address.
-BROKER_ANSWER_SECONDS = 2.0
-_broker_answers: dict[str, tuple[float, Exception | None]] = {}
-_broker_lock = threading.Lock()
+ANSWER_SECONDS = 2.0
 
 
 def database_ready() -> None:
@@ -32,46 +34,63 @@ def redis_ready() -> None:
 
 
 def broker_ready() -> None:
-    bootstrap = settings.KAFKA_BOOTSTRAP_SERVERS
-    with _broker_lock:
-        at, error = _broker_answers.get(bootstrap, (float("-inf"), None))
-        if time.monotonic() - at >= BROKER_ANSWER_SECONDS:
-            error = _probe_broker(bootstrap)
-            _broker_answers[bootstrap] = (time.monotonic(), error)
-    if error is not None:
-        raise error
-
-
-def _probe_broker(bootstrap: str) -> Exception | None:
     # A fresh client per probe: a long-lived one would keep reconnecting (and logging) in
     # the background for as long as the broker is down.
     client = AdminClient(
         client_config(
-            bootstrap, **{"socket.timeout.ms": int(BROKER_TIMEOUT_SECONDS * 1000), "log_level": 2}
+            settings.KAFKA_BOOTSTRAP_SERVERS,
+            **{"socket.timeout.ms": int(BROKER_TIMEOUT_SECONDS * 1000), "log_level": 2},
         )
     )
-    try:
-        client.list_topics(timeout=BROKER_TIMEOUT_SECONDS)
-    except Exception as exc:  # whatever it is, the broker is not usable: kept and reported
-        return exc
-    return None
+    client.list_topics(timeout=BROKER_TIMEOUT_SECONDS)
 
 
-PROBES: dict[str, Callable[[], None]] = {
-    "database": database_ready,
-    "redis": redis_ready,
-    "broker": broker_ready,
-}
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    decides: bool  # down means not ready; otherwise only degraded
+    address: Callable[[], str]  # the answer is kept per address
+    check: Callable[[], None]
+
+
+def _database_address() -> str:
+    db = connection.settings_dict
+    return f"{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+PROBES = [
+    Probe("database", True, _database_address, database_ready),
+    Probe("redis", True, lambda: str(settings.CACHES["default"]["LOCATION"]), redis_ready),
+    Probe("broker", False, lambda: str(settings.KAFKA_BOOTSTRAP_SERVERS), broker_ready),
+]
+_answers: dict[tuple[str, str], tuple[float, str]] = {}
+_lock = threading.Lock()
+
+
+def _answer(probe: Probe) -> str:
+    key = (probe.name, probe.address())
+    with _lock:
+        at, answer = _answers.get(key, (float("-inf"), ""))
+        if time.monotonic() - at < ANSWER_SECONDS:
+            return answer
+        try:
+            probe.check()
+            answer = "ok"
+        except Exception as exc:  # any failure means "down"; the reason is reported
+            logger.warning("readiness: %s is down: %s", probe.name, exc)
+            answer = f"down: {type(exc).__name__}"
+        _answers[key] = (time.monotonic(), answer)
+        return answer
 
 
 def check_all() -> dict[str, str]:
     """'ok' or the error, per dependency."""
-    results = {}
-    for name, probe in PROBES.items():
-        try:
-            probe()
-            results[name] = "ok"
-        except Exception as exc:  # any failure means "not ready"; the reason is reported
-            logger.warning("readiness: %s is down: %s", name, exc)
-            results[name] = f"down: {type(exc).__name__}"
-    return results
+    return {probe.name: _answer(probe) for probe in PROBES}
+
+
+def readiness(checks: dict[str, str]) -> str:
+    """ "ready", "degraded" (only what does not decide is down) or "not_ready"."""
+    down = {probe.name for probe in PROBES if checks[probe.name] != "ok" and probe.decides}
+    if down:
+        return "not_ready"
+    return "degraded" if any(answer != "ok" for answer in checks.values()) else "ready"

@@ -1,7 +1,7 @@
 from django.http import HttpRequest, JsonResponse
 
 from apps.http.problems import DB_RETRY_AFTER, PROBLEM_CONTENT_TYPE, problem_body
-from apps.ops.readiness import check_all
+from apps.ops.readiness import check_all, readiness
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -10,11 +10,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    """200 when the database, Redis and the broker answer; 503 naming what is down."""
+    """200 `ready` when every dependency answers, 200 `degraded` when only the broker is down
+    (events wait in the outbox), 503 naming what is down when the database or Redis is."""
     checks = check_all()
+    status = readiness(checks)
+    if status != "not_ready":
+        return JsonResponse({"status": status, "checks": checks})
     down = sorted(name for name, result in checks.items() if result != "ok")
-    if not down:
-        return JsonResponse({"status": "ready", "checks": checks})
     body = problem_body(
         status=503,
         code="not_ready",

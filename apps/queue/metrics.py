@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterator
 
-from prometheus_client.core import REGISTRY, GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from domain.queue.model import QueueUnavailable
@@ -81,4 +81,6 @@ class QueueCollector(Collector):
 
 
 def register() -> None:
-    REGISTRY.register(QueueCollector())
+    from apps.ops.metrics import register_live
+
+    register_live(QueueCollector())

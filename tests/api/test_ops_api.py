@@ -24,14 +24,16 @@ def test_readyz_is_ready_when_every_dependency_answers(anonymous: APIClient) -> 
 
 
 @pytest.mark.django_db
-def test_readyz_names_a_broker_that_is_down(anonymous: APIClient) -> None:
+def test_a_broker_that_is_down_only_degrades_readiness(anonymous: APIClient) -> None:
+    """No request needs the broker (events wait in the outbox): a Kafka outage must not
+    take every app server out of the load balancer."""
     with override_settings(KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1"):
         response = anonymous.get("/readyz")
-    body = assert_problem(response, 503, "not_ready")
-    assert response["Retry-After"]
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
     assert body["checks"]["broker"].startswith("down")
     assert body["checks"]["database"] == "ok"
-    assert "broker" in body["detail"]
 
 
 @pytest.mark.django_db
@@ -106,5 +108,5 @@ def test_readyz_asks_the_broker_at_most_every_two_seconds(
     broker = settings.KAFKA_BOOTSTRAP_SERVERS
     with override_settings(KAFKA_BOOTSTRAP_SERVERS=f"{broker},{broker}"):  # not asked yet
         for _ in range(5):
-            assert anonymous.get("/readyz").status_code == 200
+            assert anonymous.get("/readyz").json()["status"] == "ready"
     assert len(built) == 1

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.messaging.consumer import EventConsumer
+from adapters.messaging.shutdown import stop_on_signals
 from apps.events.handlers import HANDLERS
 from apps.events.tasks import dispatch_events
 
@@ -41,5 +42,5 @@ class Command(BaseCommand):
             topics=topics,
             dispatch=dispatch,
         )
-        handled = consumer.run(stop_after_idle=options["stop_after_idle"])
+        handled = consumer.run(stop_after_idle=options["stop_after_idle"], stop=stop_on_signals())
         self.stdout.write(f"handled {handled} events")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.messaging.relay import OutboxRelay, ensure_topics
+from adapters.messaging.shutdown import stop_on_signals
 
 
 def parse_shard(value: str | None) -> tuple[int, int] | None:
@@ -51,5 +52,7 @@ class Command(BaseCommand):
             batch=options["batch"],
             shard=parse_shard(options["shard"]),
         )
-        published = relay.run(stop_after_idle=1.0 if options["once"] else None)
+        published = relay.run(
+            stop_after_idle=1.0 if options["once"] else None, stop=stop_on_signals()
+        )
         self.stdout.write(f"published {published} events")
