@@ -42,7 +42,7 @@ http {{
     keepalive 256;
   }}
   server {{
-    listen 127.0.0.1:{port} backlog=2048;
+    listen {listen} backlog=2048;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host $host;
@@ -50,6 +50,16 @@ http {{
     # When nginx got the request, for the booking latency adaptive admission steers by.
     proxy_set_header X-Request-Start "t=${{msec}}";
     location / {{
+      proxy_pass http://api;
+    }}
+    # Operators' endpoints: from private networks only (Prometheus, load balancers, staff
+    # on the VPN), never from the internet.
+    location ~ ^/(metrics|readyz|admin/) {{
+      allow 127.0.0.0/8;
+      allow 10.0.0.0/8;
+      allow 172.16.0.0/12;
+      allow 192.168.0.0/16;
+      deny all;
       proxy_pass http://api;
     }}
     location ~ ^/api/v1/schedules/[0-9]+/queue/state$ {{
@@ -65,6 +75,25 @@ http {{
   }}
 }}
 """
+
+
+def render(*, workdir: Path, cache: Path, upstreams: list[str], listen: str) -> str:
+    servers = "\n".join(f"    server {upstream};" for upstream in upstreams)
+    return CONFIG.format(workdir=workdir, cache=cache, servers=servers, listen=listen)
+
+
+# docker-compose.yml's nginx in front of the `app` service: generated from the same template
+# (`python scripts/nginx_proxy.py --compose-config`); a test keeps the file current.
+COMPOSE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "nginx.conf"
+
+
+def compose_config() -> str:
+    return render(
+        workdir=Path("/tmp/nginx"),
+        cache=Path("/var/cache/nginx/queue"),
+        upstreams=["app:8000"],
+        listen="0.0.0.0:80",
+    )
 
 
 def nginx_binary() -> str:
@@ -96,9 +125,13 @@ def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Ite
     # the cache: it lives in the system's temporary directory, not under `parent`.
     cache = Path(tempfile.mkdtemp(prefix="nginx-cache-"))
     cache.chmod(0o755)
-    servers = "\n".join(f"    server 127.0.0.1:{upstream};" for upstream in upstream_ports)
     (workdir / "nginx.conf").write_text(
-        CONFIG.format(workdir=workdir, cache=cache, servers=servers, port=port)
+        render(
+            workdir=workdir,
+            cache=cache,
+            upstreams=[f"127.0.0.1:{upstream}" for upstream in upstream_ports],
+            listen=f"127.0.0.1:{port}",
+        )
     )
     process = subprocess.Popen(
         [nginx_binary(), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
@@ -117,10 +150,16 @@ def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Ite
 def main() -> None:
     """`make serve`: nginx in front of the app servers until stopped."""
     parser = argparse.ArgumentParser(description="nginx in front of app servers on loopback")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--upstream", type=int, action="append", required=True)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--upstream", type=int, action="append")
     parser.add_argument("--workdir", type=Path, default=Path(".run"))
+    parser.add_argument("--compose-config", action="store_true", help=f"write {COMPOSE_CONFIG}")
     args = parser.parse_args()
+    if args.compose_config:
+        COMPOSE_CONFIG.write_text(compose_config())
+        return
+    if not args.port or not args.upstream:
+        parser.error("--port and --upstream are needed to run nginx")
     stop = False
 
     def on_signal(signum: int, frame: object) -> None:
