@@ -13,6 +13,7 @@ from django.conf import settings
 
 from adapters.messaging.dead_letters import dead_letter_value, send_to_dead_letters
 from adapters.messaging.ordering import ScheduleMailbox, post_events
+from adapters.messaging.outbox import correlation_id
 from adapters.queue.connection import queue_redis
 from apps.events.handlers import HANDLERS, handlers_for
 from apps.events.metrics import EVENT_LAG_SECONDS, count_dead_letter
@@ -49,8 +50,13 @@ def dispatch_events(group: str, events: list[tuple[str, dict[str, Any]]]) -> Non
 
 
 def _run_handlers(group: str, envelope: dict[str, Any]) -> None:
-    for handler in handlers_for(group, envelope["type"]):
-        handler(envelope)
+    # The request that caused the event, on the handlers' log lines and their own events.
+    token = correlation_id.set(str(envelope.get("correlation_id") or ""))
+    try:
+        for handler in handlers_for(group, envelope["type"]):
+            handler(envelope)
+    finally:
+        correlation_id.reset(token)
     occurred = datetime.fromisoformat(envelope["occurred_at"]).timestamp()
     EVENT_LAG_SECONDS.labels(group).observe(max(0.0, time.time() - occurred))
 

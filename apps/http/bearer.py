@@ -19,6 +19,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
 from apps.http.revocation import token_revocations
+from apps.ops.logs import user_id as logged_user
 from domain.errors import Unauthenticated
 
 SIGNED_OUT = "the account changed (password, deactivated or deleted): sign in again"
@@ -66,6 +67,7 @@ def bearer_user_id(request: HttpRequest) -> int:
         raise TokenInvalid("the token has expired")
     if token_revocations().is_revoked(user_id, issued_at_s=issued):
         raise TokenInvalid(SIGNED_OUT)
+    logged_user.set(user_id)
     return user_id
 
 
@@ -104,4 +106,5 @@ class RevocableJWTAuthentication(JWTAuthentication):
         issued = float(validated_token.get("iat", 0))
         if token_revocations().is_revoked(int(user.pk), issued_at_s=issued):
             raise TokenInvalid(SIGNED_OUT)
+        logged_user.set(int(user.pk))
         return user

@@ -1,13 +1,18 @@
 """Every request gets a correlation id (the client's X-Request-ID, or a new one), echoed in
-the response and written on every event the request causes."""
+the response, written on every event the request causes and on its log lines; and one
+access line when it is answered (apps/ops/logs.py)."""
 
+import logging
 import random
 import re
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from adapters.messaging.outbox import correlation_id
+from apps.ops.logs import access_log, user_id
 
 ACCEPTED = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -20,10 +25,31 @@ class CorrelationIdMiddleware:
         given = request.META.get("HTTP_X_REQUEST_ID", "")
         # A fresh id needs to be unique, not secret: the PRNG, without a system call per request.
         value = given if given and ACCEPTED.match(given) else f"{random.getrandbits(128):032x}"
-        token = correlation_id.set(value)
+        token, user_token = correlation_id.set(value), user_id.set(None)
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
+            if settings.ACCESS_LOG and access_log.isEnabledFor(logging.INFO):
+                log_access(request, response, time.perf_counter() - started)
         finally:
             correlation_id.reset(token)
+            user_id.reset(user_token)
         response["X-Request-ID"] = value
         return response
+
+
+def log_access(request: HttpRequest, response: HttpResponse, seconds: float) -> None:
+    match = request.resolver_match
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "route": match.route if match else "unmatched",
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 2),
+        },
+    )

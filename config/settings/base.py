@@ -231,11 +231,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".run" / "static"
 
+# "json" (one object a line: what log collectors read; production's default) or "plain".
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+# One line per request answered (apps/ops/correlation.py).
+ACCESS_LOG = env_bool("ACCESS_LOG", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "apps.ops.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # A 409 for a taken seat is a normal answer in a sale, thousands a second: not a warning.
     "loggers": {"django.request": {"level": "ERROR"}},

@@ -26,6 +26,9 @@ if DATA_PLATFORM_URL and len(DATA_PLATFORM_SECRET) < 32:
 # mistake then reads and writes nothing of production's.
 KAFKA_TOPIC_PREFIX = env_str("KAFKA_TOPIC_PREFIX", f"{env_str('DEPLOY_ENV', 'production')}.")
 
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # type: ignore[index]  # noqa: F405
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -36,7 +36,7 @@ def saga_step(schedule_id: int, event_id: str | None = None) -> None:
         "version": 1,
         "occurred_at": "2026-11-22T00:00:00+00:00",
         "aggregate_id": str(schedule_id),
-        "correlation_id": "",
+        "correlation_id": "req-cancel",
         "payload": {"schedule_id": schedule_id},
     }
     assert handle_event.apply(args=["reservation", "schedule.cancelled", envelope]).successful()
@@ -74,7 +74,10 @@ def test_cancelling_a_schedule_refunds_every_purchase_once(
     assert set(SeatRecord.objects.filter(schedule=schedule).values_list("status", flat=True)) == {
         "available"
     }
-    assert OutboxEventRecord.objects.filter(event_type="payment.refunded").count() == 3
+    refunded = OutboxEventRecord.objects.filter(event_type="payment.refunded")
+    assert refunded.count() == 3
+    # The handlers' own events carry the request id of the event that caused them.
+    assert set(refunded.values_list("correlation_id", flat=True)) == {"req-cancel"}
     assert find_violations() == []
 
     # Running it again changes nothing: no second refund, no second event.
