@@ -11,6 +11,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from apps.payment.management.commands.reconcile import UNFINISHED_SAGA
+
 logger = logging.getLogger(__name__)
 
 QUERY = """
@@ -19,7 +21,8 @@ SELECT
   (SELECT TIMESTAMPDIFF(MICROSECOND, MIN(occurred_at), UTC_TIMESTAMP(6)) / 1e6
      FROM outbox_event WHERE published_at IS NULL),
   (SELECT COUNT(*) FROM outbox_event
-     WHERE published_at > UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE)
+     WHERE published_at > UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE),
+  (SELECT COUNT(*) FROM ({unfinished}) unfinished)
 """
 
 
@@ -37,6 +40,8 @@ NAMES = {
     "outbox_backlog": "Events not yet published",
     "outbox_oldest_unpublished_seconds": "Age of the oldest unpublished event",
     "outbox_published_per_second": "Events published, averaged over the last minute",
+    "schedules_cancelled_unrefunded": "Schedules cancelled over 10 minutes ago that still have "
+    "held or paid reservations (reconcile's check)",
 }
 
 
@@ -50,8 +55,8 @@ class OutboxCollector(Collector):
         yield from _dead_letters()
         try:
             with connection.cursor() as cursor:
-                cursor.execute(QUERY)
-                backlog, oldest, last_minute = cursor.fetchone()
+                cursor.execute(QUERY.format(unfinished=UNFINISHED_SAGA))
+                backlog, oldest, last_minute, unrefunded = cursor.fetchone()
         except DatabaseError as exc:
             logger.warning("outbox metrics unavailable: %s", exc)
             return
@@ -65,6 +70,11 @@ class OutboxCollector(Collector):
             "outbox_published_per_second",
             "Events published, averaged over the last minute",
             value=float(last_minute) / 60,
+        )
+        yield GaugeMetricFamily(
+            "schedules_cancelled_unrefunded",
+            NAMES["schedules_cancelled_unrefunded"],
+            value=float(unrefunded),
         )
 
 

@@ -8,5 +8,8 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.ops.logs import connect_celery_signals
+        from apps.ops.metrics import register_live
+        from apps.ops.readiness import ReadinessCollector
 
         connect_celery_signals()
+        register_live(ReadinessCollector())

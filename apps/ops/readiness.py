@@ -8,13 +8,15 @@ Kafka client or connection each time."""
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 from django.db import connection
 from django_redis import get_redis_connection
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from adapters.messaging.kafka_client import client_config
 
@@ -94,3 +96,19 @@ def readiness(checks: dict[str, str]) -> str:
     if down:
         return "not_ready"
     return "degraded" if any(answer != "ok" for answer in checks.values()) else "ready"
+
+
+class ReadinessCollector(Collector):
+    """`dependency_up{dependency}` on /metrics: 1 when it answers (the same kept answers as
+    /readyz), for the DependencyDown alert."""
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("dependency_up", "dependency_up", labels=["dependency"])
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "dependency_up", "1 when the dependency answers", labels=["dependency"]
+        )
+        for name, answer in check_all().items():
+            family.add_metric([name], 1.0 if answer == "ok" else 0.0)
+        yield family

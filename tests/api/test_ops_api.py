@@ -72,6 +72,20 @@ def test_metrics_expose_request_latency(anonymous: APIClient) -> None:
     assert 'http_request_duration_seconds_count{method="GET",route="healthz",status="200"}' in text
 
 
+@pytest.mark.django_db
+def test_metrics_the_alerts_watch_are_exported(anonymous: APIClient) -> None:
+    """The series the alert rules (config/prometheus/alerts.yml) read."""
+    text = anonymous.get("/metrics").content.decode()
+    for line in (
+        'dependency_up{dependency="database"} 1.0',
+        'dependency_up{dependency="redis"} 1.0',
+        "schedules_cancelled_unrefunded 0.0",
+        "# TYPE events_dead_lettered_total counter",
+        "# TYPE outbox_oldest_unpublished_seconds gauge",
+    ):
+        assert line in text, line
+
+
 def test_openapi_schema_and_swagger_ui_render(anonymous: APIClient) -> None:
     schema = anonymous.get("/api/schema/?format=json")
     assert schema.status_code == 200
