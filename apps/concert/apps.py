@@ -7,4 +7,6 @@ class ConcertConfig(AppConfig):
     verbose_name = "Concerts, schedules and seats"
 
     def ready(self) -> None:
-        from apps.concert import signals  # noqa: F401  (connects the receivers)
+        from apps.concert import metrics, signals  # noqa: F401  (connects the receivers)
+
+        metrics.register()

@@ -82,6 +82,7 @@ def test_metrics_the_alerts_watch_are_exported(anonymous: APIClient) -> None:
         "schedules_cancelled_unrefunded 0.0",
         "# TYPE events_dead_lettered_total counter",
         "# TYPE outbox_oldest_unpublished_seconds gauge",
+        "# TYPE seats_available gauge",
     ):
         assert line in text, line
 

@@ -2,7 +2,6 @@
 `promtool test rules`, from Debian's prometheus package, which scripts/services installs),
 and every metric they name is one the app exports."""
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,18 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.metric_names import EXPORTED, metrics_in
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "config" / "prometheus"
-# What /metrics exports (apps/*/metrics.py, apps/ops/readiness.py); histograms and counters
-# also as their _bucket, _count, _sum and _total series.
-EXPORTED = {
-    "http_request_duration_seconds", "event_handled_lag_seconds", "queue_waiting",
-    "queue_active", "queue_admitted_per_second", "queue_admitted_total",
-    "queue_abandoned_total", "queue_admission_rate", "queue_admission_reason",
-    "queue_admission_steering_p95_ms", "outbox_backlog", "outbox_oldest_unpublished_seconds",
-    "outbox_published_per_second", "schedules_cancelled_unrefunded", "events_dead_lettered",
-    "dependency_up",
-}  # fmt: skip
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,7 +36,22 @@ def test_the_rules_name_only_metrics_the_app_exports() -> None:
     rules = yaml.safe_load((RULES / "alerts.yml").read_text())["groups"][0]["rules"]
     tested = (RULES / "alerts_test.yml").read_text()
     for rule in rules:
-        for name in re.findall(r"\b([a-z_]+)\{|\b([a-z_]+) [<>=]", rule["expr"]):
-            metric = re.sub(r"_(bucket|count|sum|total)$", "", next(filter(None, name)))
-            assert metric in EXPORTED, f"{rule['alert']} names {metric}, which no one exports"
+        named = metrics_in(rule["expr"])
+        assert named and named <= EXPORTED, f"{rule['alert']}: {named - EXPORTED} not exported"
         assert f"alertname: {rule['alert']}" in tested, f"no promtool test for {rule['alert']}"
+
+
+def test_the_prometheus_and_alertmanager_configs_are_valid(tmp_path: Path) -> None:
+    # compose mounts the rules at /etc/prometheus/alerts.yml; here they are in the repository.
+    config = (RULES / "prometheus.yml").read_text()
+    (tmp_path / "prometheus.yml").write_text(
+        config.replace("/etc/prometheus/alerts.yml", str(RULES / "alerts.yml"))
+    )
+    done = promtool("check", "config", str(tmp_path / "prometheus.yml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    amtool = shutil.which("amtool")
+    assert amtool, "amtool is missing: `scripts/services deps` installs prometheus-alertmanager"
+    checked = subprocess.run(
+        [amtool, "check-config", str(RULES / "alertmanager.yml")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
