@@ -1,7 +1,9 @@
 """Reading settings from the environment, with local defaults."""
 
 import os
-from urllib.parse import unquote, urlsplit
+from typing import Any
+
+import dj_database_url
 
 
 def env_str(name: str, default: str) -> str:
@@ -27,16 +29,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict[str, object]:
-    """Django DATABASES entry from mysql://user:password@host:port/name."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"mysql", "mariadb"}:
-        raise ValueError(f"DATABASE_URL must be mysql://..., got scheme {parts.scheme!r}")
+def database_from_url(url: str) -> dict[str, Any]:
+    """Django DATABASES entry from mysql://user:password@host:port/name?options, parsed by
+    dj-database-url. The options go to the driver: `ssl_mode=REQUIRED` (or VERIFY_IDENTITY)
+    and `ssl-ca=/path/ca.pem` turn TLS on; `mariadb://` is the same as `mysql://`."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in {"mysql", "mariadb"}:
+        raise ValueError(f"DATABASE_URL must be mysql://..., got scheme {scheme!r}")
+    parsed = dict(dj_database_url.parse(f"mysql://{rest}"))
     return {
-        "ENGINE": "django.db.backends.mysql",
-        "NAME": parts.path.lstrip("/"),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "127.0.0.1",
-        "PORT": str(parts.port or 3306),
+        "ENGINE": parsed["ENGINE"],
+        "NAME": parsed["NAME"],
+        "USER": parsed["USER"],
+        "PASSWORD": parsed["PASSWORD"],
+        "HOST": parsed.get("HOST") or "127.0.0.1",
+        "PORT": str(parsed.get("PORT") or 3306),
+        "OPTIONS": parsed.get("OPTIONS", {}),
     }

@@ -87,9 +87,10 @@ DB_PORT = env_int("DB_PORT", 3306)
 REDIS_PORT = env_int("REDIS_PORT", 6379)
 KAFKA_PORT = env_int("KAFKA_PORT", 9092)
 DATABASE_URL = env_str("DATABASE_URL", f"mysql://ticketing:ticketing@127.0.0.1:{DB_PORT}/ticketing")
+DATABASE = database_from_url(DATABASE_URL)
 DATABASES = {
     "default": {
-        **database_from_url(DATABASE_URL),
+        **DATABASE,
         "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
@@ -102,6 +103,8 @@ DATABASES = {
             # becomes a 409 with Retry-After instead of a stuck worker.
             "init_command": "SET SESSION innodb_lock_wait_timeout = "
             + str(env_int("DB_LOCK_WAIT_TIMEOUT", 5)),
+            # The URL's own options (TLS, say) come last: they win.
+            **DATABASE["OPTIONS"],
         },
         "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
     }

@@ -1,0 +1,134 @@
+"""A real Prometheus (Debian's package) scrapes the running app, and every series the alert
+rules and the sale dashboard read is recorded under the name they use."""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.conf import settings
+
+from apps.concert.models import ScheduleRecord
+from apps.events.metrics import count_dead_letter
+from tests.celery_worker import subprocess_env
+from tests.conftest import Fan
+from tests.metric_names import metrics_in
+from tests.network import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "config" / "prometheus" / "alerts.yml"
+DASHBOARD = ROOT / "config" / "grafana" / "dashboards" / "sale.json"
+GRANIAN = Path(sys.executable).parent / "granian"
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for(what: str, check: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen")
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = subprocess_env(
+        TEST_REDIS_URL=settings.CACHES["default"]["LOCATION"],
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
+    (tmp_path / "metrics").mkdir()
+    server = subprocess.Popen(
+        [str(GRANIAN), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "config.wsgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"127.0.0.1:{port}"
+    try:
+        wait_for("the app", lambda: urllib.request.urlopen(f"http://{base}/healthz").status == 200)
+        yield base, env
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path, app: tuple[str, dict[str, str]]) -> Iterator[str]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.fail("prometheus is missing: `scripts/services deps` installs it")
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s}\n"
+        "scrape_configs:\n"
+        f"  - {{job_name: ticketing, static_configs: [{{targets: ['{app[0]}']}}]}}\n"
+    )
+    process = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def query(prometheus: str, promql: str) -> list[dict[str, Any]]:
+    url = f"{prometheus}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return list(json.loads(answer.read())["data"]["result"])
+
+
+def test_prometheus_records_every_series_the_alerts_and_dashboard_read(
+    app: tuple[str, dict[str, str]],
+    prometheus: str,
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+) -> None:
+    base, env = app
+    schedule = make_schedule(max_active=1)  # on sale, with a waiting room
+    for _ in range(2):  # one admitted, one waiting: the queue gauges have a schedule
+        make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue")
+    urllib.request.urlopen(f"http://{base}/api/v1/concerts").read()
+    # A Celery worker's observation, in the directory the app server adds up.
+    subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); "
+         "from apps.events.metrics import EVENT_LAG_SECONDS; "
+         "EVENT_LAG_SECONDS.labels('concert').observe(0.1)"],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
+
+    count_dead_letter("scrape-test.payment.succeeded")  # the counter has a series
+    read = {
+        name
+        for rule in yaml.safe_load(RULES.read_text())["groups"][0]["rules"]
+        for name in metrics_in(rule["expr"])
+    } | {
+        name
+        for panel in json.loads(DASHBOARD.read_text())["panels"]
+        for target in panel["targets"]
+        for name in metrics_in(target["expr"])
+    }
+
+    def recorded(name: str) -> bool:
+        pattern = f"{name}(_bucket|_count|_sum|_total)?"
+        return bool(query(prometheus, f'count({{__name__=~"{pattern}"}})'))
+
+    wait_for("a scrape", lambda: bool(query(prometheus, 'up{job="ticketing"} == 1')))
+    wait_for("the series", lambda: all(recorded(name) for name in read), seconds=30)
+    assert {"dependency_up", "seats_available", "event_handled_lag_seconds"} <= read
