@@ -229,14 +229,19 @@ class RedisWaitingRoom:
         cfg, line, *_, state = schedule_keys(schedule_id)
         with redis_unavailable_as_queue_unavailable():
             pipe = self.client.pipeline(transaction=False)
-            pipe.hmget(cfg, *ADAPTIVE_FIELDS, "max_active", "rate_now", "paused")
+            pipe.hmget(
+                cfg, *ADAPTIVE_FIELDS, "max_active", "rate_now", "paused", "admit_per_second"
+            )
             pipe.hget(state, "opened")
             pipe.llen(line)
-            (on, target, ceiling, capacity, rate, paused), opened, waiting = pipe.execute()
+            (on, target, ceiling, capacity, rate, paused, floor), opened, waiting = pipe.execute()
         if not on or paused == b"1" or opened != b"1" or not waiting:
             return None
         control = AdaptiveAdmission(
-            latency_target_ms=int(target), ceiling=int(ceiling), capacity=int(capacity)
+            latency_target_ms=int(target),
+            ceiling=int(ceiling),
+            capacity=int(capacity),
+            floor=int(floor),
         )
         return control, int(rate)
 

@@ -36,7 +36,8 @@ class ScheduleRecord(models.Model):
     )
     admit_per_second = models.PositiveIntegerField(
         default=20,
-        help_text="Fans admitted from the waiting room per second (adaptive: the first rate).",
+        help_text="Fans admitted from the waiting room per second (adaptive: where it starts and "
+        "the least it admits).",
     )
     adaptive_admission = models.BooleanField(
         default=False,

@@ -29,6 +29,7 @@ def queue_settings_of_record(schedule: ScheduleRecord) -> QueueSettings:
             latency_target_ms=schedule.booking_latency_target_ms,
             ceiling=schedule.admit_ceiling,
             capacity=schedule.max_active,
+            floor=schedule.admit_per_second,
         )
         if schedule.adaptive_admission
         else None,

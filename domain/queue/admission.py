@@ -1,11 +1,18 @@
 """Adaptive admission: the waiting room finds the rate the servers sustain.
 
-The operator sets a booking-latency target, the rate's ceiling and the capacity (how many
-fans may be admitted at once). Every step, the rate moves by what the latency of recent
-holds and payments says: up while it stays well under the target, down as soon as it goes
-over, held in between. Up by a fifth, down by a third (additive-increase, multiplicative-
-decrease in spirit, as TCP does): overload costs every booking fan, so the rate backs off
-faster than it grows.
+The operator sets a booking-latency target, the rate's ceiling, the capacity (how many
+fans may be admitted at once) and the floor (the schedule's fixed rate: adaptive admission
+starts there and never admits fewer). Every step, the rate moves by what the latency of
+recent holds and payments says: up while it stays well under the target, down as soon as
+it goes over, held in between. Up by a fifth, down by a third (additive-increase,
+multiplicative-decrease in spirit, as TCP does): overload costs every booking fan, so the
+rate backs off faster than it grows.
+
+Why a floor: booking latency also rises with load that admission does not control (the
+arrivals, the waiting fans' heartbeats). Measured in the flash-sale bench, 20,000 fans
+arriving at once kept the booking p95 over the target before anyone was admitted, and a
+rate free to fall went to 1 fan a second and would have taken hours to sell the show. The
+floor keeps adaptive admission at least as fast as the operator's own choice.
 """
 
 import math
@@ -31,7 +38,8 @@ class RateReason(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AdaptiveAdmission:
-    """The operator's side: a latency target, a ceiling on the rate, the capacity."""
+    """The operator's side: a latency target, a ceiling on the rate, the capacity, and the
+    floor (the fixed rate it starts from)."""
 
     latency_target_ms: int
     ceiling: int

@@ -14,19 +14,16 @@ from typing import Any
 
 import pytest
 import yaml
-from django.conf import settings
 
 from apps.concert.models import ScheduleRecord
 from apps.events.metrics import count_dead_letter
-from tests.celery_worker import subprocess_env
 from tests.conftest import Fan
+from tests.e2e.granian import ROOT, running_granian, server_env
 from tests.metric_names import metrics_in
 from tests.network import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "config" / "prometheus" / "alerts.yml"
 DASHBOARD = ROOT / "config" / "grafana" / "dashboards" / "sale.json"
-GRANIAN = Path(sys.executable).parent / "granian"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -44,24 +41,10 @@ def wait_for(what: str, check: Callable[[], bool], seconds: float = 60) -> None:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    port = free_port()
-    env = subprocess_env(
-        TEST_REDIS_URL=settings.CACHES["default"]["LOCATION"],
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-    )
     (tmp_path / "metrics").mkdir()
-    server = subprocess.Popen(
-        [str(GRANIAN), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "config.wsgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"127.0.0.1:{port}"
-    try:
-        wait_for("the app", lambda: urllib.request.urlopen(f"http://{base}/healthz").status == 200)
-        yield base, env
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    env = server_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    with running_granian(env=env) as address:
+        yield address, env
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """The README's quick start, against a real granian server on the test database."""
 
 import json
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -11,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from apps.concert.models import ScheduleRecord
-from tests.celery_worker import subprocess_env
-from tests.network import free_port
+from tests.e2e.granian import running_granian
 
 ROOT = Path(__file__).resolve().parents[2]
 GRANIAN = Path(sys.executable).parent / "granian"
@@ -23,44 +19,10 @@ GRANIAN = Path(sys.executable).parent / "granian"
 
 @pytest.fixture
 def server(transactional_db: None) -> Iterator[str]:
-    port = free_port()
-    env = subprocess_env(TEST_REDIS_URL=settings.CACHES["default"]["LOCATION"])
-    process = subprocess.Popen(
-        [
-            str(GRANIAN),
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            # One Python thread: tests/e2e/test_slow_clients.py shows it is not held by
-            # clients that never finish their request.
-            "--blocking-threads",
-            "1",
-            "config.wsgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("granian did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    # One Python thread: tests/e2e/test_slow_clients.py shows it is not held by clients that
+    # never finish their request.
+    with running_granian(workers=1, threads=1) as address:
+        yield f"http://{address}"
 
 
 def call(

@@ -50,24 +50,22 @@ def test_a_slow_database_makes_the_tick_lower_the_rate(
     make_fan: Callable[..., Fan],
     anonymous: APIClient,
 ) -> None:
-    schedule = make_schedule(
-        seats=BOOKERS,
-        max_active=BOOKERS,
-        admit_per_second=50,
-        adaptive_admission=True,
-        booking_latency_target_ms=50,
-    )
-    bookers = [admit(schedule) for _ in range(BOOKERS)]
+    schedule = make_schedule(seats=BOOKERS, max_active=BOOKERS, admit_per_second=50)
+    bookers = [admit(schedule) for _ in range(BOOKERS)]  # let in at once, at a fixed 50/s
     seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
     for _ in range(3):  # the room is full: these wait
         assert make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue").json()[
             "status"
         ] == ("waiting")
+    # Now adaptive, from a floor of 5 a second.
+    schedule.admit_per_second, schedule.adaptive_admission = 5, True
+    schedule.booking_latency_target_ms = 50
+    schedule.save()
 
-    # Nobody has booked yet: too little to judge, so the rate may rise, up to the capacity.
+    # Nobody has booked yet: too little to judge, so the rate may rise.
     admit_waiting_fans()
     stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
-    assert (stats.admission_rate, stats.rate_reason) == (BOOKERS, RateReason.AT_LIMIT)
+    assert (stats.admission_rate, stats.rate_reason) == (6, RateReason.IDLE)
 
     with connection.execute_wrapper(slow_statements(0.02)):
         for booker, seat in zip(bookers, seats, strict=True):
@@ -82,7 +80,7 @@ def test_a_slow_database_makes_the_tick_lower_the_rate(
     admit_waiting_fans()
     stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
     assert stats.rate_reason == RateReason.LOWERED
-    assert stats.admission_rate < BOOKERS
+    assert stats.admission_rate == 5  # down by a third, but never under the floor
     assert stats.steering_p95_ms is not None and stats.steering_p95_ms > 50
 
     # What operators see: `manage.py queue stats` and /metrics.
@@ -95,6 +93,14 @@ def test_a_slow_database_makes_the_tick_lower_the_rate(
     assert f'queue_admission_reason{{reason="lowered",schedule="{schedule.id}"}} 1.0' in metrics
 
 
+def full_with_one_waiting(
+    schedule: ScheduleRecord, admit: Callable[..., AdmittedFan], make_fan: Callable[..., Fan]
+) -> None:
+    """A room of capacity 1: one fan in, one waiting (so there is something to steer)."""
+    admit(schedule)
+    make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue")
+
+
 def test_a_fixed_rate_is_never_steered(
     quiet_latency: RedisBookingLatency,
     make_schedule: Callable[..., ScheduleRecord],
@@ -102,8 +108,7 @@ def test_a_fixed_rate_is_never_steered(
     make_fan: Callable[..., Fan],
 ) -> None:
     schedule = make_schedule(max_active=1, admit_per_second=7)
-    admit(schedule)
-    make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue")
+    full_with_one_waiting(schedule, admit, make_fan)
     for _ in range(30):
         quiet_latency.observe(5000)
     quiet_latency.flush()
@@ -119,11 +124,10 @@ def test_turning_adaptive_off_goes_back_to_the_fixed_rate(
     make_fan: Callable[..., Fan],
 ) -> None:
     schedule = make_schedule(max_active=1, admit_per_second=7, adaptive_admission=True)
-    admit(schedule)
-    make_fan().client().post(f"/api/v1/schedules/{schedule.id}/queue")
-    admit_waiting_fans()  # idle: up by a fifth, within the capacity of 1
+    full_with_one_waiting(schedule, admit, make_fan)
+    admit_waiting_fans()  # idle, and already at the floor of 7 (over the capacity of 1)
     stats = waiting_room().stats(schedule_id=schedule.id, now_ms=clock().now_ms())
-    assert stats.rate_reason == RateReason.AT_LIMIT and stats.admission_rate == 1
+    assert stats.rate_reason == RateReason.AT_LIMIT and stats.admission_rate == 7
 
     schedule.adaptive_admission = False
     schedule.save()  # publishes the settings to the waiting room

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Callable
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -109,18 +110,24 @@ def test_operators_cancel_from_the_admin_and_see_the_progress(
     assert b"all released and refunded" in page.content
 
 
-def test_the_saga_trusts_only_the_database(
-    make_schedule: Callable[..., ScheduleRecord], make_fan: Callable[..., Fan]
-) -> None:
-    """A forged schedule.cancelled, or an old one replayed for a schedule that is not
-    cancelled, refunds nobody and puts no seat back on sale."""
-    schedule = make_schedule(seats=2)
+def one_purchase(schedule: ScheduleRecord, make_fan: Callable[..., Fan]) -> tuple[Fan, Any]:
+    """A funded fan who bought the schedule's first seat; returns the fan and the hold."""
     fan = make_fan()
     fund(fan.id, 10_000)
     held = hold_seats()(
         user_id=fan.id, schedule_id=schedule.id, seat_ids=[schedule.seats.order_by("id")[0].id]
     )
     pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    return fan, held
+
+
+def test_the_saga_trusts_only_the_database(
+    make_schedule: Callable[..., ScheduleRecord], make_fan: Callable[..., Fan]
+) -> None:
+    """A forged schedule.cancelled, or an old one replayed for a schedule that is not
+    cancelled, refunds nobody and puts no seat back on sale."""
+    schedule = make_schedule(seats=2)
+    _, held = one_purchase(schedule, make_fan)
 
     saga_step(schedule.id, event_id=str(uuid.uuid4()))  # forged: not in our outbox
     call_command("cancel_schedule", str(schedule.id), stdout=StringIO())
@@ -142,12 +149,7 @@ def test_a_saga_that_stopped_is_reported_and_finished_by_the_sweep(
     from apps.reservation.tasks import finish_cancelled_schedules
 
     schedule = make_schedule(seats=2)
-    fan = make_fan()
-    fund(fan.id, 10_000)
-    held = hold_seats()(
-        user_id=fan.id, schedule_id=schedule.id, seat_ids=[schedule.seats.order_by("id")[0].id]
-    )
-    pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    fan, _ = one_purchase(schedule, make_fan)
     call_command("cancel_schedule", str(schedule.id), stdout=StringIO())
     # The event never reached the saga (dead-lettered, say), long enough ago.
     assert find_violations() == []  # within the grace period, the saga may be under way

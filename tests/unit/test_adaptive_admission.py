@@ -49,3 +49,12 @@ def test_it_never_goes_past_the_ceiling_or_the_capacity() -> None:
     assert next_rate(29, latency(20), small).rate == 30
     assert next_rate(200, latency(20), small) == next_rate(30, latency(20), small)
     assert next_rate(200, latency(20), small).rate == 30  # a stale rate comes back in bounds
+
+
+def test_it_never_goes_under_the_operators_fixed_rate() -> None:
+    """Booking latency also rises with load admission does not control (arrivals, waiting
+    fans): the floor keeps adaptive admission at least as fast as the fixed rate."""
+    floored = AdaptiveAdmission(latency_target_ms=250, ceiling=240, capacity=1000, floor=30)
+    assert next_rate(40, latency(900), floored).rate == 30
+    assert next_rate(30, latency(900), floored).rate == 30
+    assert next_rate(10, latency(900), floored).rate == 30  # a stale lower rate comes back up
