@@ -1,9 +1,11 @@
 """Payments and refunds: each is one database transaction that moves points, seats and the
 reservation together, with its outbox event."""
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
@@ -46,35 +48,34 @@ PAYMENT_CONTEXT = (
     "WHERE r.id = %s AND r.user_id = %s FOR UPDATE"
 )
 
+P = ParamSpec("P")
 
-class OrmPaymentStore:
-    def pay(
-        self,
-        *,
-        claim: IdempotencyClaim,
-        reservation_id: int,
-        schedule_id: int,
-        now: datetime,
-        render: RenderReceipt,
-    ) -> PaymentReceipt | StoredAnswer:
+
+def replaying_answers_stored_meanwhile(
+    pay: Callable[P, PaymentReceipt | StoredAnswer],
+) -> Callable[P, PaymentReceipt | StoredAnswer]:
+    """The key got an answer from a request that committed first (the same key on another
+    reservation, or a refusal stored meanwhile): everything rolled back, that answer is
+    replayed."""
+
+    @functools.wraps(pay)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> PaymentReceipt | StoredAnswer:
         try:
-            return self._pay(
-                claim=claim,
-                reservation_id=reservation_id,
-                schedule_id=schedule_id,
-                now=now,
-                render=render,
-            )
+            return pay(*args, **kwargs)
         except IntegrityError:
-            # The key got an answer from a request that committed first (the same key on
-            # another reservation, or a refusal stored meanwhile): everything rolled back.
-            stored = OrmIdempotencyStore().stored(claim, now=now)
+            claim = cast(IdempotencyClaim, kwargs["claim"])
+            stored = OrmIdempotencyStore().stored(claim, now=cast(datetime, kwargs["now"]))
             if stored is None:
                 raise IdempotencyInFlight("the first request with this key is running") from None
             return stored.for_claim(claim)
 
+    return wrapped
+
+
+class OrmPaymentStore:
+    @replaying_answers_stored_meanwhile
     @retry_lock_conflicts()
-    def _pay(
+    def pay(
         self,
         *,
         claim: IdempotencyClaim,

@@ -43,15 +43,19 @@ class RedisBookingLatency:
             self._counts[bisect_left(BUCKETS_MS, milliseconds)] += 1
             if time.monotonic() - self._flushed_at < self.flush_every:
                 return
-            counts, self._counts = self._counts, [0] * len(BUCKETS_MS)
-            self._flushed_at = time.monotonic()
+            counts = self._take()
         self._add(counts, second=int(time.time()))
 
     def flush(self) -> None:
         with self._lock:
-            counts, self._counts = self._counts, [0] * len(BUCKETS_MS)
-            self._flushed_at = time.monotonic()
+            counts = self._take()
         self._add(counts, second=int(time.time()))
+
+    def _take(self) -> list[int]:
+        """The counts so far, starting afresh (under the lock)."""
+        counts, self._counts = self._counts, [0] * len(BUCKETS_MS)
+        self._flushed_at = time.monotonic()
+        return counts
 
     def _add(self, counts: list[int], *, second: int) -> None:
         if not any(counts):

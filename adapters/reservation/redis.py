@@ -6,6 +6,8 @@ database, which decides anyway. A lock lost with a Redis restart costs only that
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from adapters.lua_script import LuaScript
@@ -25,6 +27,14 @@ LUA_DIR = Path(__file__).parent / "lua"
 
 def seat_lock_keys(schedule_id: int, seat_ids: tuple[int, ...]) -> list[str]:
     return [f"seat:{{s:{schedule_id}}}:{seat_id}" for seat_id in seat_ids]
+
+
+@contextmanager
+def _database_decides_alone() -> Iterator[None]:
+    try:
+        yield
+    except REDIS_ERRORS as exc:
+        logger.warning("seat locks unavailable, the database decides alone: %s", exc)
 
 
 class RedisSeatLocks:
@@ -53,15 +63,17 @@ class RedisSeatLocks:
         checked = "" if gate is None else "1"
         rate, burst = (0.0, 0) if gate is None else (gate.rate, gate.burst)
         args = [user_id, owner, now_ms, rate, burst, ttl_ms, checked]
-        if gate is None:
-            try:
-                reply = self.gate(self.client, keys, args)
-            except REDIS_ERRORS as exc:
-                logger.warning("seat locks unavailable, the database decides alone: %s", exc)
-                return
-        else:
-            with redis_unavailable_as_queue_unavailable():
-                reply = self.gate(self.client, keys, args)
+        # A fan's hold needs the slot check: Redis down is a 503. Without a gate the locks
+        # only spare the database work, and the database decides alone.
+        reply = None
+        with (
+            redis_unavailable_as_queue_unavailable()
+            if gate is not None
+            else _database_decides_alone()
+        ):
+            reply = self.gate(self.client, keys, args)
+        if reply is None:
+            return
         outcome = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
         if outcome == "not_admitted":
             raise NotAdmitted("your slot was released or has expired; join the queue again")
