@@ -42,6 +42,7 @@ PY_SCRIPTS := scripts/bench scripts/bench-queue scripts/bench-booking scripts/be
 lint: deps
 	$(VENV)/bin/ruff check . $(PY_SCRIPTS)
 	$(VENV)/bin/ruff format --check . $(PY_SCRIPTS)
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: deps
 	$(VENV)/bin/mypy domain adapters apps config

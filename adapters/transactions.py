@@ -1,13 +1,14 @@
-"""Retrying a transaction that lost a lock race, a bounded number of times."""
+"""The unit of work on the database: one transaction, run again a bounded number of times
+when it lost a lock race."""
 
 import functools
 import logging
 import random
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +41,31 @@ def retry_lock_conflicts(attempts: int = 3) -> Callable[[Callable[P, T]], Callab
         return wrapped
 
     return decorate
+
+
+class DatabaseUnitOfWork:
+    """domain.unit_of_work.UnitOfWork on the Django connection: `work` runs in one
+    transaction (a savepoint inside an outer one), run again after a deadlock or a lock
+    wait timeout, at most three times in all."""
+
+    def run(self, work: Callable[[], T]) -> T:
+        return _in_transaction(work)
+
+
+@retry_lock_conflicts()
+def _in_transaction(work: Callable[[], T]) -> T:
+    with transaction.atomic():
+        return work()
+
+
+def require_unit_of_work() -> None:
+    """Adapters that change rows refuse to run outside a transaction: a change without the
+    rest of its unit (a balance without its ledger entry, seats without their reservation)
+    would break an invariant."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("this change belongs inside a unit of work")
+
+
+def unit_of_work_cursor() -> Any:
+    require_unit_of_work()
+    return connection.cursor()

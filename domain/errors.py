@@ -1,7 +1,7 @@
 """The one base of every error the domain raises on purpose.
 
 Each error has a stable `code` that clients can rely on, and belongs to one category; the
-API layer maps categories to HTTP statuses (CONVENTIONS.md item 4), the domain never does.
+API layer maps categories to HTTP statuses (docs/ERRORS.md), the domain never does.
 """
 
 from typing import ClassVar

@@ -105,11 +105,14 @@ class AdmittedFan:
 
 
 def fund(user_id: int, points: int) -> None:
-    from adapters.user.orm import OrmWalletLedger
+    from adapters.transactions import DatabaseUnitOfWork
+    from apps.user.wiring import wallet_ledger
     from domain.user.model import LedgerKind
 
-    OrmWalletLedger().credit(
-        user_id=user_id, amount=points, kind=LedgerKind.CHARGE, reference="test"
+    DatabaseUnitOfWork().run(
+        lambda: wallet_ledger().credit(
+            user_id=user_id, amount=points, kind=LedgerKind.CHARGE, reference="test"
+        )
     )
 
 

@@ -1,7 +1,7 @@
 """Paying for a hold the way the API does, for tests that sell seats without HTTP."""
 
 from apps.payment.api.views import payment_answer
-from apps.reservation.wiring import pay_for_reservation
+from apps.payment.wiring import pay_for_reservation
 from domain.payment.model import IdempotencyClaim, PaymentReceipt, StoredAnswer
 
 

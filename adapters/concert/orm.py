@@ -1,11 +1,14 @@
-"""Writing seats in bulk: the admin's seat generator and the demo seeder."""
+"""Schedules and seats in the database: cancelling a show, and writing seats in bulk (the
+admin's seat generator and the demo seeder)."""
 
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from django.db import connection, transaction
 
-from domain.concert.model import SeatSpec, SeatStatus
+from adapters.transactions import require_unit_of_work
+from apps.concert.models import ScheduleRecord
+from domain.concert.model import ScheduleNotFound, ScheduleStatus, SeatSpec, SeatStatus
 
 INSERT_SEATS = (
     "INSERT INTO seat (schedule_id, section, `row`, number, grade, price, status) "
@@ -43,3 +46,18 @@ def insert_seats(
         if on_batch:
             on_batch(len(rows))
     return total
+
+
+class OrmSchedules:
+    """domain.concert.ports.Schedules."""
+
+    def cancel(self, *, schedule_id: int) -> int | None:
+        require_unit_of_work()
+        schedule = ScheduleRecord.objects.select_for_update().filter(id=schedule_id).first()
+        if schedule is None:
+            raise ScheduleNotFound(f"there is no schedule {schedule_id}")
+        if schedule.status == ScheduleStatus.CANCELLED.value:
+            return None
+        schedule.status = ScheduleStatus.CANCELLED.value
+        schedule.save(update_fields=["status"])  # the waiting room closes too (signal)
+        return int(schedule.concert_id)

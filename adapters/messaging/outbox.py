@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from adapters.db_time import to_db
+from domain.events import DomainEvent
 
 INSERT_EVENT = (
     "INSERT INTO outbox_event (event_id, event_type, version, aggregate_id, partition_key, "
@@ -39,4 +40,16 @@ def record_event(
                 json.dumps(payload, default=str),
                 to_db(timezone.now()),
             ],
+        )
+
+
+class OutboxEventLog:
+    """domain.events.EventLog on the outbox table."""
+
+    def record(self, event: DomainEvent) -> None:
+        record_event(
+            event_type=event.type,
+            aggregate_id=event.aggregate_id,
+            schedule_id=event.schedule_id,
+            payload=event.payload(),
         )

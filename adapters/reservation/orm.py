@@ -1,30 +1,31 @@
-"""Seat holds in the database: the conditional UPDATE decides, whatever Redis said."""
+"""Reservations and their seats in the database, inside the caller's unit of work: the
+conditional UPDATE decides, whatever Redis said.
+
+Where SQL applies the hold rule (domain.concert.model.hold_has_lapsed) inside a statement,
+it compares the same way: `<= now` lapsed, `> now` live."""
 
 import json
-from datetime import datetime, timedelta
-
-from django.db import connection, transaction
+from datetime import datetime
 
 from adapters.db_time import from_db, to_db
-from adapters.messaging.outbox import record_event
-from adapters.transactions import retry_lock_conflicts
+from adapters.transactions import require_unit_of_work, unit_of_work_cursor
 from apps.concert.models import SeatRecord
 from apps.reservation.models import ReservationRecord
-from domain.concert.model import (
-    SaleClosed,
-    SalePhase,
-    SaleWindow,
-    ScheduleNotFound,
-    ScheduleStatus,
-    SeatStatus,
-)
+from domain.concert.model import SaleWindow, ScheduleNotFound, ScheduleStatus, SeatStatus
 from domain.reservation.model import (
-    NotCancellable,
+    HoldTerms,
     Reservation,
     ReservationNotFound,
     ReservationStatus,
-    SeatUnavailable,
-    TooManySeats,
+)
+
+# A seat a hold may take: free, or held by a hold that has lapsed at the given time.
+SEAT_IS_FREE = "(status = 'available' OR (status = 'held' AND held_until <= %s))"
+# The fan's seats of the show that count against the limit: bought, or held and live.
+FANS_SEATS = (
+    "SELECT COALESCE(SUM(JSON_LENGTH(seat_ids)), 0) FROM reservation "
+    "WHERE user_id = %s AND schedule_id = s.id "
+    "AND (status = 'confirmed' OR (status = 'held' AND expires_at > %s))"
 )
 
 
@@ -41,75 +42,20 @@ def reservation_from_record(record: ReservationRecord) -> Reservation:
     )
 
 
-def free_seats_of(record: ReservationRecord, *, status: SeatStatus) -> int:
-    """Gives the reservation's seats in `status` back to sale. Inside a transaction.
-    Seats are found by primary key (the reservation lists them), never by scanning."""
-    return SeatRecord.objects.filter(
-        id__in=record.seat_ids, reservation_id=record.id, status=status.value
-    ).update(status=SeatStatus.AVAILABLE.value, reservation_id=None, held_until=None)
+class OrmHolds:
+    """domain.reservation.ports.Holds. A hold is six round trips in hand-written SQL (the
+    fan's lock row; the terms in one SELECT; the reservation; the conditional UPDATE; the
+    outbox row; COMMIT): the ORM's per-query cost was most of a hold."""
 
-
-def locked_reservation(reservation_id: int, user_id: int | None) -> ReservationRecord:
-    """The reservation, row-locked until the transaction ends; `user_id` None for operators.
-    Another fan's reservation is not found."""
-    query = ReservationRecord.objects.select_for_update().filter(id=reservation_id)
-    if user_id is not None:
-        query = query.filter(user_id=user_id)
-    record = query.first()
-    if record is None:
-        raise ReservationNotFound(f"there is no reservation {reservation_id}")
-    return record
-
-
-def end_hold(
-    record: ReservationRecord,
-    status: ReservationStatus,
-    *,
-    now: datetime,
-    event: str,
-    extra: dict[str, object] | None = None,
-) -> None:
-    """Frees a hold's seats, gives it its final status and records the event. Inside the
-    transaction that locked the reservation."""
-    free_seats_of(record, status=SeatStatus.HELD)
-    record.status = status.value
-    record.updated_at = now
-    record.save(update_fields=["status", "updated_at"])
-    record_event(
-        event_type=event,
-        aggregate_id=record.id,
-        schedule_id=record.schedule_id,
-        payload={
-            "reservation_id": record.id,
-            "schedule_id": record.schedule_id,
-            "seat_ids": record.seat_ids,
-            **(extra or {}),
-        },
-    )
-
-
-class OrmHoldStore:
-    @retry_lock_conflicts()
-    def hold(
-        self,
-        *,
-        user_id: int,
-        schedule_id: int,
-        seat_ids: tuple[int, ...],
-        now: datetime,
-        max_per_fan: int,
-    ) -> Reservation:
-        """Six round trips in hand-written SQL: the fan's lock row; the schedule, the fan's
-        seats and the price in one SELECT; the reservation; the conditional UPDATE; the
-        outbox row; COMMIT.
-
-        The fan's lock row (one per fan and schedule, see FanHoldLockRecord) is taken first
-        and kept to COMMIT, so the fan's other holds of this schedule wait here, and the count
-        of the fan's seats below (READ COMMITTED: it sees every commit before it) includes
-        theirs. Lock order: the fan's row, then seats in id order."""
+    def terms(
+        self, *, user_id: int, schedule_id: int, seat_ids: tuple[int, ...], now: datetime
+    ) -> HoldTerms:
+        """The fan's lock row (one per fan and show, see FanHoldLockRecord) is taken first:
+        an existing row is X-locked by the no-op update, a new one by its insert. Lock
+        order: the fan's row, then seats in id order. READ COMMITTED: the count of the
+        fan's seats sees every hold committed before the lock was granted."""
         marks = ", ".join(["%s"] * len(seat_ids))
-        with transaction.atomic(), connection.cursor() as cursor:
-            # An existing row is X-locked by the no-op update; a new one by its insert.
+        with unit_of_work_cursor() as cursor:
             cursor.execute(
                 "INSERT INTO fan_hold_lock (user_id, schedule_id) VALUES (%s, %s) "
                 "ON DUPLICATE KEY UPDATE user_id = user_id",
@@ -121,27 +67,36 @@ class OrmHoldStore:
                 f"(SELECT COALESCE(SUM(price), 0) FROM seat WHERE id IN ({marks}) "
                 "  AND schedule_id = s.id), "
                 f"(SELECT COUNT(*) FROM seat WHERE id IN ({marks}) AND schedule_id = s.id), "
-                "(SELECT COALESCE(SUM(JSON_LENGTH(seat_ids)), 0) FROM reservation "
-                "  WHERE user_id = %s AND schedule_id = s.id AND (status = 'confirmed' "
-                "  OR (status = 'held' AND expires_at > %s))) "
+                f"({FANS_SEATS}) "
                 "FROM schedule s WHERE s.id = %s",
                 [*seat_ids, *seat_ids, user_id, to_db(now), schedule_id],
             )
             row = cursor.fetchone()
-            if row is None:
-                raise ScheduleNotFound(f"there is no schedule {schedule_id}")
-            opens, closes, status, ttl, per_show, amount, found, taken = row
-            window = SaleWindow(
+        if row is None:
+            raise ScheduleNotFound(f"there is no schedule {schedule_id}")
+        opens, closes, status, ttl, per_show, price, found, taken = row
+        return HoldTerms(
+            window=SaleWindow(
                 opens_at=from_db(opens), closes_at=from_db(closes), status=ScheduleStatus(status)
-            )
-            if window.phase(now) is not SalePhase.ON_SALE:
-                raise SaleClosed("this show is not on sale")
-            limit = min(max_per_fan, per_show)
-            if int(taken) + len(seat_ids) > limit:
-                raise TooManySeats(f"at most {limit} seats per fan for this show")
-            if found != len(seat_ids):
-                raise SeatUnavailable("one or more of these seats are not seats of this show")
-            expires_at = now + timedelta(seconds=ttl)
+            ),
+            hold_seconds=int(ttl),
+            max_seats_per_fan=int(per_show),
+            seats_found=int(found),
+            price=int(price),
+            seats_the_fan_has=int(taken),
+        )
+
+    def add(
+        self,
+        *,
+        user_id: int,
+        schedule_id: int,
+        seat_ids: tuple[int, ...],
+        amount: int,
+        expires_at: datetime,
+        now: datetime,
+    ) -> int:
+        with unit_of_work_cursor() as cursor:
             cursor.execute(
                 "INSERT INTO reservation (user_id, schedule_id, seat_ids, amount, status, "
                 "expires_at, payment_id, created_at, updated_at) "
@@ -156,64 +111,77 @@ class OrmHoldStore:
                     to_db(now),
                 ],
             )
-            reservation_id = int(cursor.lastrowid)
-            # The row count decides: every seat free (or its hold expired), or nothing.
+            return int(cursor.lastrowid)
+
+    def take_seats(
+        self,
+        *,
+        reservation_id: int,
+        schedule_id: int,
+        seat_ids: tuple[int, ...],
+        held_until: datetime,
+        now: datetime,
+    ) -> int:
+        marks = ", ".join(["%s"] * len(seat_ids))
+        with unit_of_work_cursor() as cursor:
             cursor.execute(
                 "UPDATE seat SET status = 'held', reservation_id = %s, held_until = %s "
-                f"WHERE id IN ({marks}) AND schedule_id = %s "
-                "AND (status = 'available' OR (status = 'held' AND held_until < %s))",
-                [reservation_id, to_db(expires_at), *seat_ids, schedule_id, to_db(now)],
+                f"WHERE id IN ({marks}) AND schedule_id = %s AND {SEAT_IS_FREE}",
+                [reservation_id, to_db(held_until), *seat_ids, schedule_id, to_db(now)],
             )
-            if cursor.rowcount != len(seat_ids):
-                raise SeatUnavailable("one or more of these seats were just taken")
-            record_event(
-                event_type="reservation.held",
-                aggregate_id=reservation_id,
-                schedule_id=schedule_id,
-                payload={
-                    "reservation_id": reservation_id,
-                    "user_id": user_id,
-                    "schedule_id": schedule_id,
-                    "seat_ids": list(seat_ids),
-                    "amount": int(amount),
-                    "expires_at": expires_at.isoformat(),
-                },
-            )
-        return Reservation(
-            id=reservation_id,
-            user_id=user_id,
-            schedule_id=schedule_id,
-            seat_ids=seat_ids,
-            amount=int(amount),
-            status=ReservationStatus.HELD,
-            expires_at=expires_at,
-        )
+            return int(cursor.rowcount)
 
-    @retry_lock_conflicts()
-    def release_hold(self, *, reservation_id: int, user_id: int, now: datetime) -> Reservation:
-        with transaction.atomic():
-            record = locked_reservation(reservation_id, user_id)
-            if record.status != ReservationStatus.HELD.value or record.expires_at <= now:
-                raise NotCancellable("only a live hold can be released this way")
-            end_hold(
-                record,
-                ReservationStatus.CANCELLED,
-                now=now,
-                event="reservation.cancelled",
-                extra={"refunded": 0},
-            )
+    def locked(self, *, reservation_id: int, user_id: int | None) -> Reservation:
+        require_unit_of_work()
+        query = ReservationRecord.objects.select_for_update().filter(id=reservation_id)
+        if user_id is not None:
+            query = query.filter(user_id=user_id)
+        record = query.first()
+        if record is None:
+            raise ReservationNotFound(f"there is no reservation {reservation_id}")
         return reservation_from_record(record)
 
-    def expire_due(self, *, now: datetime, batch: int) -> list[Reservation]:
-        with transaction.atomic():
-            records = list(
-                ReservationRecord.objects.select_for_update(skip_locked=True)
-                .filter(status=ReservationStatus.HELD.value, expires_at__lte=now)
-                .order_by("id")[:batch]
-            )
-            for record in records:
-                end_hold(record, ReservationStatus.EXPIRED, now=now, event="reservation.expired")
+    def lapsed(self, *, now: datetime, batch: int) -> list[Reservation]:
+        require_unit_of_work()
+        records = (
+            ReservationRecord.objects.select_for_update(skip_locked=True)
+            .filter(status=ReservationStatus.HELD.value, expires_at__lte=now)
+            .order_by("id")[:batch]
+        )
         return [reservation_from_record(r) for r in records]
+
+    def end(self, reservation: Reservation, *, status: ReservationStatus, now: datetime) -> None:
+        """Seats are found by primary key (the reservation lists them), never by scanning."""
+        require_unit_of_work()
+        seats_were = (
+            SeatStatus.SOLD
+            if reservation.status is ReservationStatus.CONFIRMED
+            else SeatStatus.HELD
+        )
+        SeatRecord.objects.filter(
+            id__in=reservation.seat_ids, reservation_id=reservation.id, status=seats_were.value
+        ).update(status=SeatStatus.AVAILABLE.value, reservation_id=None, held_until=None)
+        ReservationRecord.objects.filter(id=reservation.id).update(
+            status=status.value, updated_at=now
+        )
+
+    def confirm(self, *, reservation_id: int, payment_id: int, now: datetime) -> None:
+        with unit_of_work_cursor() as cursor:
+            cursor.execute(
+                "UPDATE reservation SET status = 'confirmed', payment_id = %s, updated_at = %s "
+                "WHERE id = %s",
+                [payment_id, to_db(now), reservation_id],
+            )
+
+    def sell_seats(self, *, reservation_id: int, seat_ids: tuple[int, ...]) -> int:
+        marks = ", ".join(["%s"] * len(seat_ids))
+        with unit_of_work_cursor() as cursor:
+            cursor.execute(
+                "UPDATE seat SET status = 'sold', held_until = NULL "
+                f"WHERE id IN ({marks}) AND reservation_id = %s AND status = 'held'",
+                [*seat_ids, reservation_id],
+            )
+            return int(cursor.rowcount)
 
     def live_of_schedule(self, *, schedule_id: int, batch: int) -> list[Reservation]:
         records = ReservationRecord.objects.filter(
@@ -222,8 +190,11 @@ class OrmHoldStore:
         ).order_by("id")[:batch]
         return [reservation_from_record(r) for r in records]
 
-    def get(self, *, reservation_id: int, user_id: int) -> Reservation:
-        record = ReservationRecord.objects.filter(id=reservation_id, user_id=user_id).first()
+    def get(self, *, reservation_id: int, user_id: int | None) -> Reservation:
+        query = ReservationRecord.objects.filter(id=reservation_id)
+        if user_id is not None:
+            query = query.filter(user_id=user_id)
+        record = query.first()
         if record is None:
             raise ReservationNotFound(f"there is no reservation {reservation_id}")
         return reservation_from_record(record)

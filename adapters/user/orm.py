@@ -1,23 +1,24 @@
 """Wallets and accounts on the database.
 
 Every balance change is one conditional UPDATE (no read-modify-write race) and a ledger
-row, inside one transaction.
+row, inside the caller's unit of work.
 """
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from adapters.db_time import to_db
+from adapters.transactions import unit_of_work_cursor
 from apps.user.models import LedgerEntryRecord, WalletRecord
-from domain.errors import NotFound
 from domain.user.model import (
     InsufficientBalance,
     LedgerEntry,
     LedgerKind,
     UsernameTaken,
+    WalletNotFound,
     checked_debit_amount,
 )
 
@@ -34,17 +35,12 @@ def ledger_entry_from_record(record: LedgerEntryRecord) -> LedgerEntry:
     )
 
 
-class WalletNotFound(NotFound):
-    code = "not_found"
-    title = "Wallet not found"
-
-
 class OrmWalletLedger:
     """Hand-written SQL: every payment runs through here, and the ORM's per-query cost was
     the larger part of a payment (docs/PERFORMANCE.md)."""
 
     def credit(self, *, user_id: int, amount: int, kind: LedgerKind, reference: str) -> LedgerEntry:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with unit_of_work_cursor() as cursor:
             cursor.execute(
                 "UPDATE wallet SET balance = balance + %s, updated_at = %s WHERE user_id = %s",
                 [amount, to_db(timezone.now()), user_id],
@@ -57,7 +53,7 @@ class OrmWalletLedger:
 
     def debit(self, *, user_id: int, amount: int, kind: LedgerKind, reference: str) -> LedgerEntry:
         checked_debit_amount(amount)
-        with transaction.atomic(), connection.cursor() as cursor:
+        with unit_of_work_cursor() as cursor:
             cursor.execute(
                 "UPDATE wallet SET balance = balance - %s, updated_at = %s "
                 "WHERE user_id = %s AND balance >= %s",
@@ -72,32 +68,26 @@ class OrmWalletLedger:
             )
 
     def debit_locked(
-        self,
-        cursor: Any,
-        *,
-        user_id: int,
-        amount: int,
-        balance: int,
-        kind: LedgerKind,
-        reference: str,
+        self, *, user_id: int, amount: int, balance: int, kind: LedgerKind, reference: str
     ) -> LedgerEntry:
-        """A debit inside the caller's transaction, which already locked the wallet row
-        (SELECT ... FOR UPDATE) and read its `balance`: two statements instead of three."""
+        """The caller's unit of work already locked the wallet row (SELECT ... FOR UPDATE)
+        and read its `balance`: two statements instead of three."""
         checked_debit_amount(amount)
         if balance < amount:
             raise InsufficientBalance(f"the wallet does not cover {amount} points")
-        cursor.execute(
-            "UPDATE wallet SET balance = %s, updated_at = %s WHERE user_id = %s",
-            [balance - amount, to_db(timezone.now()), user_id],
-        )
-        return self._entry(
-            cursor,
-            user_id=user_id,
-            amount=amount,
-            kind=kind,
-            reference=reference,
-            balance_after=balance - amount,
-        )
+        with unit_of_work_cursor() as cursor:
+            cursor.execute(
+                "UPDATE wallet SET balance = %s, updated_at = %s WHERE user_id = %s",
+                [balance - amount, to_db(timezone.now()), user_id],
+            )
+            return self._entry(
+                cursor,
+                user_id=user_id,
+                amount=amount,
+                kind=kind,
+                reference=reference,
+                balance_after=balance - amount,
+            )
 
     @classmethod
     def _record(

@@ -3,14 +3,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from adapters.concert.orm import insert_seats
-from apps.concert.cancellation import cancel_schedule
-from apps.concert.catalog import forget_catalog, forget_seat_map
+from apps.concert.catalog import forget_catalog, forget_seat_map, seats_available_at
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from apps.concert.wiring import cancel_schedule
 from apps.queue.wiring import clock, waiting_room
 from apps.reservation.models import ReservationRecord
 from domain.concert.model import InvalidSeatLayout, SectionPlan, lay_out_seats
@@ -140,7 +141,7 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
 
     @admin.action(description="Cancel the show and refund every purchase")
     def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet[ScheduleRecord]) -> None:
-        started = [s.id for s in queryset if cancel_schedule(s.id)]
+        started = [s.id for s in queryset if cancel_schedule()(schedule_id=s.id)]
         self.message_user(
             request,
             f"Cancelled {len(started)} schedule(s); refunds are on "
@@ -184,7 +185,9 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
             .get_queryset(request)
             .annotate(
                 seat_count=Count("seats"),
-                available_count=Count("seats", filter=Q(seats__status="available")),
+                available_count=Count(
+                    "seats", filter=seats_available_at(timezone.now(), via="seats__")
+                ),
             )
         )
 

@@ -76,9 +76,12 @@ def forget_seat_map(schedule_id: int) -> None:
 # --- queries --------------------------------------------------------------------------------
 
 
-def _available_now(now: datetime) -> Q:
-    return Q(status=SeatStatus.AVAILABLE.value) | Q(
-        status=SeatStatus.HELD.value, held_until__lt=now
+def seats_available_at(now: datetime, *, via: str = "") -> Q:
+    """Seats a fan could hold at `now`: available, or held by a hold that has lapsed (the
+    rule of domain.concert.model.hold_has_lapsed). `via` reaches the seats from another
+    model ("seats__" from a schedule), so that the admin counts as the API does."""
+    return Q(**{f"{via}status": SeatStatus.AVAILABLE.value}) | Q(
+        **{f"{via}status": SeatStatus.HELD.value, f"{via}held_until__lte": now}
     )
 
 
@@ -88,7 +91,7 @@ def _schedule_rows(schedules: list[ScheduleRecord]) -> list[dict[str, Any]]:
         row["schedule_id"]: row
         for row in SeatRecord.objects.filter(schedule_id__in=[s.id for s in schedules])
         .values("schedule_id")
-        .annotate(total=Count("id"), available=Count("id", filter=_available_now(now)))
+        .annotate(total=Count("id"), available=Count("id", filter=seats_available_at(now)))
     }
     return [
         {

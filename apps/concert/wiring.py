@@ -4,11 +4,28 @@ from functools import cache
 
 from django.conf import settings
 
+from adapters.concert.orm import OrmSchedules
+from adapters.concert.ranking import RedisRanking
 from adapters.concert.seat_map import RedisSeatMap
+from adapters.messaging.outbox import OutboxEventLog
 from adapters.queue.connection import queue_redis
+from adapters.transactions import DatabaseUnitOfWork
+from domain.concert.usecases import CancelSchedule
 
 
 @cache
 def seat_map() -> RedisSeatMap:
     """Beside the waiting room and the seat locks, in the same Redis (slot per schedule)."""
     return RedisSeatMap(queue_redis(), ttl_seconds=settings.SEAT_MAP_CACHE_SECONDS)
+
+
+@cache
+def ranking() -> RedisRanking:
+    return RedisRanking(queue_redis())
+
+
+@cache
+def cancel_schedule() -> CancelSchedule:
+    return CancelSchedule(
+        uow=DatabaseUnitOfWork(), schedules=OrmSchedules(), events=OutboxEventLog()
+    )

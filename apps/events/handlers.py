@@ -4,26 +4,19 @@ event delivered twice has one effect."""
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
-from adapters.concert.ranking import RedisRanking
-from adapters.messaging.data_platform import DataPlatformExporter
-from adapters.queue.connection import queue_redis
 from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.concert.wiring import ranking
+from apps.events.wiring import data_platform
 from domain.concert.model import ScheduleStatus, SeatStatus
 
 logger = logging.getLogger(__name__)
 Envelope = dict[str, Any]
 Handler = Callable[[Envelope], None]
-
-
-@cache
-def ranking() -> RedisRanking:
-    return RedisRanking(queue_redis())
 
 
 def _schedule(envelope: Envelope, *fields: str, **annotations: Any) -> Any:
@@ -71,11 +64,7 @@ def export_to_data_platform(envelope: Envelope) -> None:
     if not settings.DATA_PLATFORM_URL:
         logger.debug("data platform export is off; event %s not sent", envelope["event_id"])
         return
-    DataPlatformExporter(
-        url=settings.DATA_PLATFORM_URL,
-        secret=settings.DATA_PLATFORM_SECRET.encode(),
-        timeout_seconds=settings.DATA_PLATFORM_TIMEOUT_SECONDS,
-    ).send(envelope)
+    data_platform().send(envelope)
 
 
 def refund_everyone(envelope: Envelope) -> None:

@@ -18,8 +18,8 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
-from apps.http.revocation import token_revocations
 from apps.ops.logs import user_id as logged_user
+from apps.user.wiring import token_revocations
 from domain.errors import Unauthenticated
 
 SIGNED_OUT = "the account changed (password, deactivated or deleted): sign in again"

@@ -1,7 +1,7 @@
 """Every error the API returns is application/problem+json with a stable `code`.
 
 One exception handler maps domain error categories and framework exceptions to statuses
-(CONVENTIONS.md item 4). A dependency failure is a 503 with Retry-After; only a bug is a 500.
+(docs/ERRORS.md). A dependency failure is a 503 with Retry-After; only a bug is a 500.
 """
 
 import logging

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 from celery import shared_task
 
-from adapters.payment.orm import IDEMPOTENCY_TTL
-from apps.reservation.wiring import idempotency_store
+from apps.payment.wiring import idempotency_store
+from domain.payment.model import IDEMPOTENCY_TTL
 
 
 @shared_task(ignore_result=True)

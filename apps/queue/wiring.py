@@ -4,8 +4,8 @@ from functools import cache
 
 from django.conf import settings
 
+from adapters.clock import SystemClock
 from adapters.queue.booking_latency import RedisBookingLatency
-from adapters.queue.clock import SystemClock
 from adapters.queue.connection import queue_redis
 from adapters.queue.redis import RedisWaitingRoom
 from domain.queue.access import AccessTokens

@@ -4,11 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from adapters.reservation.orm import OrmHoldStore
 from apps.reservation.models import ReservationRecord
-from apps.reservation.wiring import UtcClock, seat_locks
-from domain.errors import DomainError
-from domain.reservation.usecases import lock_owner
+from apps.reservation.wiring import release_holds
 
 
 @admin.register(ReservationRecord)
@@ -39,19 +36,8 @@ class ReservationAdmin(admin.ModelAdmin[ReservationRecord]):
 
     @admin.action(description="Release stuck holds (frees their seats)")
     def release_hold(self, request: HttpRequest, queryset: QuerySet[ReservationRecord]) -> None:
-        store, released = OrmHoldStore(), 0
-        for record in queryset.filter(status="held"):
-            try:
-                held = store.release_hold(
-                    reservation_id=record.id, user_id=record.user_id, now=UtcClock().now()
-                )
-            except DomainError as exc:
-                self.message_user(
-                    request, f"reservation {record.id}: {exc.detail}", messages.WARNING
-                )
-                continue
-            seat_locks().release(
-                schedule_id=held.schedule_id, seat_ids=held.seat_ids, owner=lock_owner(held.user_id)
-            )
-            released += 1
-        self.message_user(request, f"Released {released} hold(s).")
+        ids = list(queryset.filter(status="held").values_list("id", flat=True))
+        released, refused = release_holds()(reservation_ids=ids)
+        for reservation_id, why in refused.items():
+            self.message_user(request, f"reservation {reservation_id}: {why}", messages.WARNING)
+        self.message_user(request, f"Released {len(released)} hold(s).")

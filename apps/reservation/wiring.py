@@ -1,37 +1,30 @@
-"""Builds the booking use cases from settings, once per process."""
+"""Builds the reservation module's use cases, once per process."""
 
-from contextlib import suppress
-from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 
-from adapters.payment.orm import OrmIdempotencyStore, OrmPaymentStore
+from adapters.clock import SystemClock
+from adapters.messaging.outbox import OutboxEventLog
 from adapters.queue.connection import queue_redis
-from adapters.reservation.orm import OrmHoldStore
+from adapters.reservation.orm import OrmHolds
 from adapters.reservation.redis import RedisSeatLocks
+from adapters.transactions import DatabaseUnitOfWork
 from apps.concert.wiring import seat_map
-from apps.queue.wiring import waiting_room
-from domain.payment.usecases import PayForReservation
-from domain.queue.model import QueueUnavailable
 from domain.reservation.usecases import (
     CancelReservation,
     CancelScheduleReservations,
     ExpireHolds,
     HoldSeats,
+    Refund,
+    ReleaseHolds,
 )
 
 
-class UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class WaitingRoomSlots:
-    def release(self, *, schedule_id: int, user_id: int) -> None:
-        # If Redis is down the slot runs out by itself (active_ttl).
-        with suppress(QueueUnavailable):
-            waiting_room().leave(schedule_id=schedule_id, user_id=user_id)
+@cache
+def holds() -> OrmHolds:
+    return OrmHolds()
 
 
 @cache
@@ -39,53 +32,45 @@ def seat_locks() -> RedisSeatLocks:
     return RedisSeatLocks(queue_redis())
 
 
+def _parts() -> dict[str, Any]:
+    return {
+        "uow": DatabaseUnitOfWork(),
+        "holds": holds(),
+        "events": OutboxEventLog(),
+        "locks": seat_locks(),
+        "seat_map": seat_map(),
+        "clock": SystemClock(),
+    }
+
+
+def _refund() -> Refund:
+    # The payment module builds on this one (its payments confirm our holds), so its
+    # wiring is imported when first needed, not at import time.
+    from apps.payment.wiring import refund_purchase
+
+    return refund_purchase()
+
+
 @cache
 def hold_seats() -> HoldSeats:
-    return HoldSeats(
-        store=OrmHoldStore(),
-        locks=seat_locks(),
-        seat_map=seat_map(),
-        clock=UtcClock(),
-        max_seats_per_fan=settings.MAX_SEATS_PER_FAN,
-    )
+    return HoldSeats(**_parts(), max_seats_per_fan=settings.MAX_SEATS_PER_FAN)
 
 
 @cache
 def cancel_reservation() -> CancelReservation:
-    return CancelReservation(
-        store=OrmHoldStore(),
-        refunds=OrmPaymentStore(),
-        locks=seat_locks(),
-        seat_map=seat_map(),
-        clock=UtcClock(),
-    )
+    return CancelReservation(**_parts(), refund=_refund())
 
 
 @cache
 def cancel_schedule_reservations() -> CancelScheduleReservations:
-    return CancelScheduleReservations(
-        store=OrmHoldStore(),
-        refunds=OrmPaymentStore(),
-        locks=seat_locks(),
-        seat_map=seat_map(),
-        clock=UtcClock(),
-    )
+    return CancelScheduleReservations(**_parts(), refund=_refund())
 
 
 @cache
 def expire_holds() -> ExpireHolds:
-    return ExpireHolds(
-        store=OrmHoldStore(), locks=seat_locks(), seat_map=seat_map(), clock=UtcClock()
-    )
+    return ExpireHolds(**_parts())
 
 
 @cache
-def pay_for_reservation() -> PayForReservation:
-    return PayForReservation(
-        payments=OrmPaymentStore(), slots=WaitingRoomSlots(), seat_map=seat_map(), clock=UtcClock()
-    )
-
-
-@cache
-def idempotency_store() -> OrmIdempotencyStore:
-    return OrmIdempotencyStore()
+def release_holds() -> ReleaseHolds:
+    return ReleaseHolds(**_parts())

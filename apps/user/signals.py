@@ -7,8 +7,8 @@ from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.http.revocation import token_revocations
 from apps.user.models import WalletRecord
+from apps.user.wiring import token_revocations
 
 
 @receiver(post_save, sender=get_user_model())

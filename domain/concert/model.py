@@ -61,9 +61,20 @@ class SaleWindow:
         return self.phase(now) in (SalePhase.UPCOMING, SalePhase.ON_SALE)
 
 
+def hold_has_lapsed(held_until: datetime, now: datetime) -> bool:
+    """The one rule for how long a hold lasts: up to `held_until`, exclusive. From that
+    instant on, its seats are free for anyone and its reservation can no longer be paid,
+    whether or not a job has marked it expired yet.
+
+    SQL that must apply the rule inside a statement compares in the same direction
+    (`held_until <= now` lapsed, `held_until > now` live: adapters/reservation/orm.py);
+    tests/integration/test_hold_boundary.py checks both sides agree at `now == held_until`."""
+    return held_until <= now
+
+
 def seat_status_at(*, status: SeatStatus, held_until: datetime | None, now: datetime) -> SeatStatus:
-    """What a fan sees: a hold past its expiry is already free, before any job releases it."""
-    if status is SeatStatus.HELD and held_until is not None and held_until < now:
+    """What a fan sees: a lapsed hold is already free, before any job releases it."""
+    if status is SeatStatus.HELD and held_until is not None and hold_has_lapsed(held_until, now):
         return SeatStatus.AVAILABLE
     return status
 

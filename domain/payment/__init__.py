@@ -1,1 +1,1 @@
-"""Paying for a hold with points, idempotently, and refunds (see ARCHITECTURE.md)."""
+"""Paying for a hold with points, idempotently, and refunds (docs/BOOKING.md)."""

@@ -2,39 +2,58 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from domain.payment.model import IdempotencyClaim, PaymentReceipt, StoredAnswer
+from domain.payment.model import (
+    IdempotencyClaim,
+    PaymentReceipt,
+    PaymentTerms,
+    RefundWindow,
+    StoredAnswer,
+)
 
 # How a successful payment is answered, and so stored for the key: (status, body).
 RenderReceipt = Callable[[PaymentReceipt], StoredAnswer]
 
 
-class PaymentStore(Protocol):
-    def pay(
-        self,
-        *,
-        claim: IdempotencyClaim,
-        reservation_id: int,
-        schedule_id: int,
-        now: datetime,
-        render: RenderReceipt,
-    ) -> PaymentReceipt | StoredAnswer:
-        """One transaction: lock the reservation (with the key's stored answer, if any, which
-        is returned instead); refuse unless it is this fan's live hold of `schedule_id`;
-        debit the wallet; ledger entry; seats sold; reservation confirmed; outbox event; the
-        key's answer. Raises ReservationNotFound, NotAdmitted (another schedule),
-        ReservationExpired, AlreadyPaid, InsufficientBalance, IdempotencyKeyReused."""
+class Payments(Protocol):
+    """Payments and what they decide on, in the database. Inside the caller's unit of work."""
+
+    def terms(self, *, claim: IdempotencyClaim, reservation_id: int) -> PaymentTerms:
+        """Locks and reads, in one statement, the fan's reservation, the fan's wallet and
+        the key's stored answer. Raises ReservationNotFound (also for another fan's)."""
         ...
+
+    def add(self, *, user_id: int, reservation_id: int, amount: int, now: datetime) -> int:
+        """A succeeded payment; returns its id."""
+        ...
+
+    def locked_of(self, *, reservation_id: int) -> tuple[int, int]:
+        """The reservation's payment, row-locked: (id, amount)."""
+        ...
+
+    def mark_refunded(self, *, payment_id: int, now: datetime) -> None: ...
+
+    def refund_window(self, *, schedule_id: int) -> RefundWindow: ...
 
 
 class IdempotencyStore(Protocol):
-    """Answers that are not a payment (final refusals) and replays."""
+    """The answers given to idempotency keys."""
 
     def stored(self, claim: IdempotencyClaim, *, now: datetime) -> StoredAnswer | None: ...
+
+    def forget(self, claim: IdempotencyClaim) -> None:
+        """Drops the key's answer (one that outlived the key's lifetime)."""
+        ...
+
+    def store(self, claim: IdempotencyClaim, answer: StoredAnswer, *, now: datetime) -> None:
+        """Inside the unit of work of what was answered; raises KeyAnsweredMeanwhile when
+        another request stored an answer to the key first."""
+        ...
 
     def record(
         self, claim: IdempotencyClaim, answer: StoredAnswer, *, now: datetime
     ) -> StoredAnswer:
-        """Stores the key's answer; returns the one stored first if the key already had one."""
+        """Stores an answer that is not a payment (a final refusal) on its own; returns the
+        one stored first if the key already had one."""
         ...
 
 

@@ -1,1 +1,1 @@
-"""The waiting room: admits fans strictly in order at a controlled rate (see ARCHITECTURE.md)."""
+"""The waiting room: admits fans strictly in order at a controlled rate (docs/WAITING_ROOM.md)."""

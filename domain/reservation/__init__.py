@@ -1,1 +1,1 @@
-"""Seat holds, their expiry and cancellation (see ARCHITECTURE.md "Seats and money")."""
+"""Seat holds, their expiry and cancellation (docs/BOOKING.md)."""

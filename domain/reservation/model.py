@@ -2,9 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from domain.concert.model import SaleClosed, SalePhase, SaleWindow, hold_has_lapsed
 from domain.errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_MAX_SEATS_PER_FAN = 4
@@ -29,10 +30,13 @@ class Reservation:
     payment_id: int | None = None
 
     def status_at(self, now: datetime) -> ReservationStatus:
-        """A hold past its expiry is expired for everyone, before any job marks it so."""
-        if self.status is ReservationStatus.HELD and self.expires_at <= now:
+        """A lapsed hold is expired for everyone, before any job marks it so."""
+        if self.status is ReservationStatus.HELD and hold_has_lapsed(self.expires_at, now):
             return ReservationStatus.EXPIRED
         return self.status
+
+    def is_live_hold(self, now: datetime) -> bool:
+        return self.status_at(now) is ReservationStatus.HELD
 
 
 class SeatUnavailable(Conflict):
@@ -80,3 +84,31 @@ def checked_seat_ids(seat_ids: Sequence[int], *, max_seats: int) -> tuple[int, .
     if not 1 <= len(unique) <= max_seats:
         raise TooManySeats(f"hold between 1 and {max_seats} seats at a time")
     return unique
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HoldTerms:
+    """What decides a fan's hold, read in the hold's own transaction after the fan's other
+    holds of the show were made to wait: the sale window, how long a hold lasts, the
+    show's limit per fan, and the seats asked for as the database has them."""
+
+    window: SaleWindow
+    hold_seconds: int
+    max_seats_per_fan: int
+    seats_found: int
+    price: int
+    seats_the_fan_has: int
+
+    def check(self, *, seats: int, now: datetime, max_seats_per_fan: int) -> None:
+        """Raises SaleClosed, TooManySeats (with the fan's live holds and purchases of the
+        show counted) or SeatUnavailable (a seat of another show, or none)."""
+        if self.window.phase(now) is not SalePhase.ON_SALE:
+            raise SaleClosed("this show is not on sale")
+        limit = min(max_seats_per_fan, self.max_seats_per_fan)
+        if self.seats_the_fan_has + seats > limit:
+            raise TooManySeats(f"at most {limit} seats per fan for this show")
+        if self.seats_found != seats:
+            raise SeatUnavailable("one or more of these seats are not seats of this show")
+
+    def expires_at(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.hold_seconds)

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.reservation.model import FanGate, Reservation
+from domain.reservation.model import FanGate, HoldTerms, Reservation, ReservationStatus
 
 
 class Clock(Protocol):
@@ -43,32 +43,69 @@ class SeatMap(Protocol):
     def seats_sold(self, *, schedule_id: int, seat_ids: Sequence[int]) -> None: ...
 
 
-class HoldStore(Protocol):
-    def hold(
+class Holds(Protocol):
+    """Reservations and the seats they hold, in the database. Every method runs inside the
+    caller's unit of work; none opens a transaction of its own."""
+
+    def terms(
+        self, *, user_id: int, schedule_id: int, seat_ids: tuple[int, ...], now: datetime
+    ) -> HoldTerms:
+        """First locks the fan's hold row of the show (kept to commit, so the fan's other
+        holds of it wait and are counted), then reads the terms. Raises ScheduleNotFound."""
+        ...
+
+    def add(
         self,
         *,
         user_id: int,
         schedule_id: int,
         seat_ids: tuple[int, ...],
+        amount: int,
+        expires_at: datetime,
         now: datetime,
-        max_per_fan: int,
-    ) -> Reservation:
-        """One transaction: a conditional UPDATE of the seats in id order whose row count
-        must equal the number of seats. Raises SeatUnavailable, TooManySeats, SaleClosed."""
+    ) -> int:
+        """A new held reservation; returns its id."""
         ...
 
-    def release_hold(self, *, reservation_id: int, user_id: int, now: datetime) -> Reservation:
-        """Cancels a live hold of this fan and frees its seats. Raises NotCancellable."""
+    def take_seats(
+        self,
+        *,
+        reservation_id: int,
+        schedule_id: int,
+        seat_ids: tuple[int, ...],
+        held_until: datetime,
+        now: datetime,
+    ) -> int:
+        """Holds for the reservation, until `held_until`, each of the seats that is
+        available or whose hold has lapsed at `now` (one conditional UPDATE, in id order);
+        returns how many it took."""
         ...
 
-    def expire_due(self, *, now: datetime, batch: int) -> list[Reservation]:
-        """Marks up to `batch` holds past their expiry as expired (SKIP LOCKED)."""
+    def locked(self, *, reservation_id: int, user_id: int | None) -> Reservation:
+        """The reservation, row-locked to commit; `user_id` None for operators. Another
+        fan's reservation raises ReservationNotFound, as a missing one does."""
+        ...
+
+    def lapsed(self, *, now: datetime, batch: int) -> list[Reservation]:
+        """Up to `batch` holds that have lapsed at `now` and are still marked held,
+        row-locked, skipping those another worker has locked."""
+        ...
+
+    def end(self, reservation: Reservation, *, status: ReservationStatus, now: datetime) -> None:
+        """Gives the reservation its final status and its seats back to sale (held seats
+        of a hold, sold seats of a purchase)."""
+        ...
+
+    def confirm(self, *, reservation_id: int, payment_id: int, now: datetime) -> None: ...
+
+    def sell_seats(self, *, reservation_id: int, seat_ids: tuple[int, ...]) -> int:
+        """Marks the reservation's held seats sold; returns how many were still its."""
         ...
 
     def live_of_schedule(self, *, schedule_id: int, batch: int) -> list[Reservation]:
-        """Up to `batch` reservations of the schedule that are held or confirmed."""
+        """Up to `batch` reservations of the schedule marked held or confirmed."""
         ...
 
-    def get(self, *, reservation_id: int, user_id: int) -> Reservation:
-        """Raises ReservationNotFound, also for another fan's reservation."""
+    def get(self, *, reservation_id: int, user_id: int | None) -> Reservation:
+        """Without a lock. Raises ReservationNotFound, also for another fan's."""
         ...

@@ -1,14 +1,14 @@
 """Fans and their point wallets.
 
 A wallet's balance only changes together with an append-only ledger entry, so that at any
-moment balance == sum of the wallet's signed ledger amounts (ARCHITECTURE.md invariant 2).
+moment balance == sum of the wallet's signed ledger amounts (docs/ARCHITECTURE.md, "Invariants").
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.errors import Conflict, InvalidInput, PaymentRequired
+from domain.errors import Conflict, InvalidInput, NotFound, PaymentRequired
 
 MIN_CHARGE = 1
 MAX_CHARGE = 10_000_000
@@ -48,6 +48,11 @@ class InvalidAmount(InvalidInput):
 class InsufficientBalance(PaymentRequired):
     code = "insufficient_balance"
     title = "Not enough points"
+
+
+class WalletNotFound(NotFound):
+    code = "not_found"
+    title = "Wallet not found"
 
 
 class UsernameTaken(Conflict):

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from domain.unit_of_work import UnitOfWork
 from domain.user.model import LedgerEntry, LedgerKind, checked_charge_amount
 from domain.user.ports import Accounts, WalletLedger
 
@@ -23,9 +24,12 @@ class ChargeWallet:
     """
 
     ledger: WalletLedger
+    uow: UnitOfWork
 
     def __call__(self, *, user_id: int, amount: int, reference: str = "") -> LedgerEntry:
         points = checked_charge_amount(amount)
-        return self.ledger.credit(
-            user_id=user_id, amount=points, kind=LedgerKind.CHARGE, reference=reference
+        return self.uow.run(
+            lambda: self.ledger.credit(
+                user_id=user_id, amount=points, kind=LedgerKind.CHARGE, reference=reference
+            )
         )

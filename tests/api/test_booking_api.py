@@ -217,7 +217,8 @@ def test_idempotency_keys_differ_by_case(make_schedule: MakeSchedule, fan: Fan) 
     """`Key-A` and `key-a` are two keys: each pays its own reservation, neither replays
     the other's answer (the column compares bytes, not letters)."""
     from apps.payment.api.views import payment_answer
-    from apps.reservation.wiring import hold_seats, pay_for_reservation
+    from apps.payment.wiring import pay_for_reservation
+    from apps.reservation.wiring import hold_seats
     from domain.payment.model import IdempotencyClaim, StoredAnswer
     from tests.conftest import fund
 
@@ -243,16 +244,16 @@ def test_a_payment_that_dies_midway_leaves_its_key_free(
 ) -> None:
     """The key's answer is written in the payment's own transaction: a worker that dies
     before the commit leaves no key "in flight", and the retry pays."""
-    import adapters.payment.orm as payment_orm
+    from adapters.messaging.outbox import OutboxEventLog
 
     schedule = make_schedule(seats=2)
     buyer = admit(schedule, points=10_000)
     reservation = hold(buyer, seats_of(schedule)[:1]).json()["id"]
 
-    def dies(**kwargs: Any) -> None:
+    def dies(self: OutboxEventLog, event: Any) -> None:
         raise RuntimeError("the worker died before the commit")
 
-    monkeypatch.setattr(payment_orm, "record_event", dies)
+    monkeypatch.setattr(OutboxEventLog, "record", dies)
     with pytest.raises(RuntimeError):
         pay(buyer, reservation, key="retry-me")
     monkeypatch.undo()

@@ -188,8 +188,7 @@ def test_points_are_conserved_across_a_busy_sale(
     schedule = make_schedule(seats=40)
     seats = list(schedule.seats.values_list("id", flat=True))
     fans = bulk_fans(60, points=5000)
-    from adapters.payment.orm import OrmPaymentStore
-    from apps.reservation.wiring import UtcClock
+    from apps.payment.wiring import pay_for_reservation
 
     rng = random.Random(3)
 
@@ -197,11 +196,10 @@ def test_points_are_conserved_across_a_busy_sale(
         reservation = hold_seats()(
             user_id=fans[i], schedule_id=schedule.id, seat_ids=rng.sample(seats, 2)
         )
-        return OrmPaymentStore().pay(
+        return pay_for_reservation()(
             claim=IdempotencyClaim(fans[i], f"buy-{i}", "f"),
             reservation_id=reservation.id,
             schedule_id=schedule.id,
-            now=UtcClock().now(),
             render=lambda receipt: StoredAnswer(201, {"id": receipt.id}),
         )
 

@@ -2,15 +2,14 @@
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from adapters.reservation.orm import OrmHoldStore
 from adapters.transactions import retry_lock_conflicts
 from apps.concert.models import ScheduleRecord, SeatRecord
 from apps.http.problems import dependency_problem
+from apps.reservation.wiring import hold_seats
 from tests.conftest import Fan
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,13 +60,7 @@ def test_a_hold_stuck_behind_a_row_lock_becomes_409_with_retry_after(
         with connection.cursor() as cursor:
             cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
         with pytest.raises(OperationalError) as raised:
-            OrmHoldStore().hold(
-                user_id=fan.id,
-                schedule_id=schedule.id,
-                seat_ids=(seat.id,),
-                now=datetime.now(UTC),
-                max_per_fan=4,
-            )
+            hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=[seat.id])
     finally:
         release.set()
         blocker.join()

@@ -4,10 +4,11 @@ import pytest
 from django.db.models import BigIntegerField, Case, F, Sum, When
 from django.db.models.functions import Coalesce
 
+from adapters.transactions import DatabaseUnitOfWork
 from adapters.user.orm import OrmWalletLedger
 from apps.user.models import LedgerEntryRecord, WalletRecord
+from apps.user.wiring import charge_wallet
 from domain.user.model import InsufficientBalance, LedgerKind
-from domain.user.usecases import ChargeWallet
 from tests.concurrency import in_threads
 from tests.conftest import Fan
 
@@ -49,7 +50,7 @@ def test_debit_beyond_the_balance_changes_nothing(fan: Fan) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_charges_never_lose_an_update(fan: Fan) -> None:
     threads, per_thread = 16, 15
-    charge = ChargeWallet(ledger=OrmWalletLedger())
+    charge = charge_wallet()
 
     def work(i: int) -> None:
         for n in range(per_thread):
@@ -69,13 +70,27 @@ def test_concurrent_charges_never_lose_an_update(fan: Fan) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_debits_never_overdraw(fan: Fan) -> None:
-    ledger = OrmWalletLedger()
-    ledger.credit(user_id=fan.id, amount=1000, kind=LedgerKind.CHARGE, reference="t")
+    ledger, uow = OrmWalletLedger(), DatabaseUnitOfWork()
+    uow.run(
+        lambda: ledger.credit(user_id=fan.id, amount=1000, kind=LedgerKind.CHARGE, reference="t")
+    )
 
     def work(i: int) -> object:
-        return ledger.debit(user_id=fan.id, amount=100, kind=LedgerKind.PAYMENT, reference=str(i))
+        return uow.run(
+            lambda: ledger.debit(
+                user_id=fan.id, amount=100, kind=LedgerKind.PAYMENT, reference=str(i)
+            )
+        )
 
     results = in_threads(30, work)
     refused = [r for r in results if isinstance(r, InsufficientBalance)]
     assert len(refused) == 20
+    assert balance(fan.id) == 0 == ledger_sum(fan.id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wallet_never_changes_outside_a_unit_of_work(fan: Fan) -> None:
+    """Outside a transaction the balance and its ledger entry could commit apart."""
+    with pytest.raises(RuntimeError, match="unit of work"):
+        OrmWalletLedger().credit(user_id=fan.id, amount=5, kind=LedgerKind.CHARGE, reference="t")
     assert balance(fan.id) == 0 == ledger_sum(fan.id)

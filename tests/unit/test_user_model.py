@@ -1,39 +1,17 @@
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
 import pytest
 
 from domain.user.model import (
     MAX_CHARGE,
     InvalidAmount,
-    LedgerEntry,
     LedgerKind,
     checked_charge_amount,
 )
 from domain.user.usecases import ChargeWallet
+from tests.fakes import FakeUnitOfWork, FakeWallets
 
 
-@dataclass
-class FakeLedger:
-    balances: dict[int, int] = field(default_factory=dict)
-    entries: list[LedgerEntry] = field(default_factory=list)
-
-    def credit(self, *, user_id: int, amount: int, kind: LedgerKind, reference: str) -> LedgerEntry:
-        self.balances[user_id] = self.balances.get(user_id, 0) + amount
-        entry = LedgerEntry(
-            len(self.entries) + 1,
-            user_id,
-            kind,
-            amount,
-            self.balances[user_id],
-            reference,
-            datetime.now(UTC),
-        )
-        self.entries.append(entry)
-        return entry
-
-    def debit(self, *, user_id: int, amount: int, kind: LedgerKind, reference: str) -> LedgerEntry:
-        raise NotImplementedError
+def charge_wallet(wallets: FakeWallets) -> ChargeWallet:
+    return ChargeWallet(ledger=wallets, uow=FakeUnitOfWork(wallets))
 
 
 @pytest.mark.parametrize("amount", [1, 500, MAX_CHARGE])
@@ -54,8 +32,9 @@ def test_payments_take_points_and_the_rest_add_them() -> None:
 
 
 def test_a_charge_adds_to_the_balance_with_a_ledger_entry() -> None:
-    ledger = FakeLedger()
-    charge = ChargeWallet(ledger=ledger)
+    ledger = FakeWallets()
+    ledger.balances[7] = 0
+    charge = charge_wallet(ledger)
     charge(user_id=7, amount=300)
     entry = charge(user_id=7, amount=200, reference="top-up")
     assert entry.balance_after == 500
@@ -64,8 +43,9 @@ def test_a_charge_adds_to_the_balance_with_a_ledger_entry() -> None:
 
 
 def test_a_refused_charge_leaves_no_trace() -> None:
-    ledger = FakeLedger()
+    ledger = FakeWallets()
+    ledger.balances[7] = 0
     with pytest.raises(InvalidAmount):
-        ChargeWallet(ledger=ledger)(user_id=7, amount=0)
+        charge_wallet(ledger)(user_id=7, amount=0)
     assert ledger.entries == []
-    assert ledger.balances == {}
+    assert ledger.balances == {7: 0}

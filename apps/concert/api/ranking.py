@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from apps.concert.api.views import PublicView
 from apps.concert.models import ConcertRecord
-from apps.events.handlers import ranking
+from apps.concert.wiring import ranking
 from apps.http.problems import InvalidRequest
 
 

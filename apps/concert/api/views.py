@@ -1,4 +1,4 @@
-"""The public catalog (API.md "Catalog"). Answers come from the Redis cache on a hit."""
+"""The public catalog (docs/BOOKING.md, "Seat map"). Answers come from the Redis cache on a hit."""
 
 from typing import Any
 

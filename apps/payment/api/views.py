@@ -1,4 +1,4 @@
-"""Paying for a hold with points (API.md "Reservations and payments")."""
+"""Paying for a hold with points (docs/BOOKING.md, "Pay")."""
 
 from typing import Any
 
@@ -12,8 +12,8 @@ from apps.http.auth import user_id_of
 from apps.http.bearer import CachedBearerAuthentication
 from apps.http.input import validated
 from apps.payment.idempotency import refusal, replay
+from apps.payment.wiring import idempotency_store, pay_for_reservation
 from apps.queue.permissions import check_access_token
-from apps.reservation.wiring import idempotency_store, pay_for_reservation
 from domain.errors import DomainError
 from domain.payment.model import (
     IdempotencyClaim,

@@ -1,4 +1,4 @@
-"""The waiting room (API.md "Waiting room"): one Redis round trip per call and no SQL.
+"""The waiting room (docs/WAITING_ROOM.md): one Redis round trip per call and no SQL.
 
 These are plain Django views, not DRF: on the path every fan hits several times a minute,
 DRF's request wrapping, content negotiation and rendering cost more than the Redis call

@@ -1,4 +1,4 @@
-"""Seat holds and reservations (API.md "Reservations and payments")."""
+"""Seat holds and reservations (docs/BOOKING.md)."""
 
 from datetime import UTC, datetime
 from typing import Any

@@ -1,4 +1,4 @@
-"""Sign-up, JWT tokens and the fan's wallet (API.md "Auth and users")."""
+"""Sign-up, JWT tokens and the fan's wallet (the reference: /api/docs/)."""
 
 from typing import Any
 
@@ -16,7 +16,6 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from adapters.user.orm import OrmAccounts, OrmWalletLedger
 from apps.http.auth import user_id_of
 from apps.http.bearer import TokenInvalid
 from apps.http.input import validated
@@ -24,9 +23,9 @@ from apps.http.pagination import keyset_page, page_request, paginated
 from apps.http.problems import InvalidRequest
 from apps.user.api.throttles import PerAddress, PerUsername
 from apps.user.models import LedgerEntryRecord, WalletRecord
+from apps.user.wiring import charge_wallet, register_fan
 from domain.errors import Unauthenticated
 from domain.user.model import MAX_CHARGE, MIN_CHARGE
-from domain.user.usecases import ChargeWallet, RegisterFan
 
 
 class BadCredentials(Unauthenticated):
@@ -59,9 +58,7 @@ class SignUpView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(self.InputSerializer, request.data)
-        user_id = RegisterFan(accounts=OrmAccounts())(
-            username=data["username"], password=data["password"]
-        )
+        user_id = register_fan()(username=data["username"], password=data["password"])
         return Response({"id": user_id, "username": data["username"]}, status=201)
 
 
@@ -160,7 +157,7 @@ class ChargesView(APIView):
                 {"amount": ["A whole number of points is required."]}, code="invalid_amount"
             )
         data = validated(self.InputSerializer, request.data, code="invalid_amount")
-        entry = ChargeWallet(ledger=OrmWalletLedger())(
+        entry = charge_wallet()(
             user_id=user_id_of(request), amount=data["amount"], reference="api charge"
         )
         return Response({"balance": entry.balance_after, "transaction_id": entry.id}, status=201)

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.concert.cancellation import cancel_schedule
+from apps.concert.wiring import cancel_schedule
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("schedule_id", type=int)
 
     def handle(self, *args: Any, schedule_id: int, **options: Any) -> None:
-        if cancel_schedule(schedule_id):
+        if cancel_schedule()(schedule_id=schedule_id):
             self.stdout.write(
                 f"schedule {schedule_id} cancelled; refunds follow "
                 "(consume_events --group reservation)"

@@ -17,16 +17,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from adapters.concert.orm import insert_seats
-from adapters.payment.orm import OrmPaymentStore
-from adapters.reservation.orm import OrmHoldStore
 from adapters.user.orm import create_funded_fans
 from apps.concert.catalog import forget_catalog
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.ops.progress import ProgressBar
+from apps.payment.wiring import pay_for_reservation
+from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord, WalletRecord
 from domain.concert.model import SectionPlan, lay_out_seats
 from domain.errors import DomainError
@@ -141,6 +143,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for table in (
                 "outbox_event",
+                "ticket_mail",
                 "idempotency_key",
                 "payment",
                 "reservation",
@@ -201,24 +204,19 @@ class Command(BaseCommand):
             .order_by("id")
             .values_list("id", flat=True)
         )
-        holds, payments, now = OrmHoldStore(), OrmPaymentStore(), timezone.now()
-        per_fan = ScheduleRecord.objects.get(id=schedule_id).max_seats_per_fan
+        per_fan = min(
+            ScheduleRecord.objects.get(id=schedule_id).max_seats_per_fan,
+            settings.MAX_SEATS_PER_FAN,
+        )
         bar = ProgressBar("sales", len(seats))
         for fan, start in zip(fans, range(0, len(seats), per_fan), strict=False):
             chunk = tuple(seats[start : start + per_fan])
             try:
-                held = holds.hold(
-                    user_id=fan,
-                    schedule_id=schedule_id,
-                    seat_ids=chunk,
-                    now=now,
-                    max_per_fan=per_fan,
-                )
-                payments.pay(
+                held = hold_seats()(user_id=fan, schedule_id=schedule_id, seat_ids=chunk)
+                pay_for_reservation()(
                     claim=IdempotencyClaim(fan, f"seed-{held.id}", ""),
                     reservation_id=held.id,
                     schedule_id=schedule_id,
-                    now=now,
                     render=lambda receipt: StoredAnswer(201, {"id": receipt.id}),
                 )
             except DomainError as exc:
@@ -241,6 +239,10 @@ class Command(BaseCommand):
             ]
             ids.extend(create_funded_fans(usernames=names, password_hash=password, points=points))
             bar.advance(len(names))
+        # An address for the ticket mail (example.com receives nothing: RFC 2606).
+        get_user_model().objects.filter(id__in=ids).update(
+            email=Concat("username", Value("@example.com"))
+        )
         return ids
 
     def _ensure_staff(self) -> None:
