@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("apps.concert.api.urls")),
     path("", include("apps.reservation.api.urls")),
     path("", include("apps.payment.api.urls")),
+    path("", include("apps.notification.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # The fan's pages last: they take every path the API and the operators' tools left.
+    path("", include("apps.web.urls")),
 ]
 
 if settings.BENCH_MODE:

@@ -156,6 +156,33 @@ def bookable_schedules(concert_id: int) -> list[dict[str, Any]]:
     return cached(f"catalog:concert:{concert_id}:schedules", settings.CATALOG_CACHE_SECONDS, build)
 
 
+def schedule_detail(schedule_id: int) -> dict[str, Any]:
+    """One schedule with its concert, and what a fan's client needs to book it: how many seats
+    a fan may take and until when a purchase can be refunded."""
+
+    def build() -> dict[str, Any]:
+        schedule = ScheduleRecord.objects.select_related("concert").filter(id=schedule_id).first()
+        if schedule is None:
+            raise ScheduleNotFound(f"there is no schedule {schedule_id}")
+        concert = schedule.concert
+        [row] = _schedule_rows([schedule])
+        return {
+            **row,
+            "concert": {
+                "id": concert.id,
+                "title": concert.title,
+                "artist": concert.artist,
+                "venue": concert.venue,
+            },
+            # The hold applies both limits (docs/BOOKING.md): the show's and the site's.
+            "max_seats_per_fan": min(schedule.max_seats_per_fan, settings.MAX_SEATS_PER_FAN),
+            # The payment adapter's rule: the show's refund deadline, else its start.
+            "refundable_until": schedule.refund_until or schedule.starts_at,
+        }
+
+    return cached(f"catalog:schedule:{schedule_id}", settings.CATALOG_CACHE_SECONDS, build)
+
+
 @dataclass(frozen=True, slots=True)
 class SeatMapAnswer:
     body: bytes

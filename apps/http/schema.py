@@ -63,6 +63,7 @@ ERRORS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/v1/auth/token/refresh"): {"401": "token_invalid"},
     ("get", "/api/v1/concerts/{concert_id}"): {"404": "not_found"},
     ("get", "/api/v1/concerts/{concert_id}/schedules"): {"404": "not_found"},
+    ("get", "/api/v1/schedules/{schedule_id}"): {"404": "not_found"},
     ("get", "/api/v1/schedules/{schedule_id}/seats"): {"404": "not_found"},
     ("post", "/api/v1/reservations"): {
         "403": "not_admitted",

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    # Swagger UI's files served from our own static files: /api/docs/ works offline.
+    "drf_spectacular_sidecar",
     "apps.ops",
     "apps.user",
     "apps.concert",
@@ -35,6 +37,8 @@ INSTALLED_APPS = [
     "apps.reservation",
     "apps.payment",
     "apps.events",
+    "apps.notification",
+    "apps.web",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +215,12 @@ SPECTACULAR_SETTINGS = {
     "Errors are application/problem+json with a stable `code`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # From the app's static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would send the schema to an outside validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "SeatStatusEnum": ["available", "held", "sold"],

@@ -110,3 +110,30 @@ def test_catalog_is_read_only(anonymous: APIClient, make_schedule: MakeSchedule)
     schedule = make_schedule(seats=1)
     response = anonymous.post(f"/api/v1/concerts/{schedule.concert_id}", {}, format="json")
     assert_problem(response, 405, "method_not_allowed")
+
+
+def test_a_schedule_on_its_own_names_its_concert_seat_limit_and_refund_window(
+    anonymous: APIClient, make_schedule: MakeSchedule
+) -> None:
+    refund_until = timezone.now() + timedelta(days=3)
+    schedule = make_schedule(seats=4, max_seats_per_fan=2, refund_until=refund_until)
+    body = anonymous.get(f"/api/v1/schedules/{schedule.id}").json()
+    assert body["concert"] == {
+        "id": schedule.concert_id,
+        "title": "Test Tour",
+        "artist": "Test Artist",
+        "venue": "Test Hall",
+    }
+    assert (body["id"], body["sale_status"], body["seats_available"]) == (schedule.id, "on_sale", 4)
+    assert body["max_seats_per_fan"] == 2
+    assert body["refundable_until"].startswith(refund_until.strftime("%Y-%m-%dT%H:%M"))
+
+    # The site-wide limit caps the show's; no refund deadline means until the show starts.
+    generous = make_schedule(seats=0, max_seats_per_fan=9)
+    body = anonymous.get(f"/api/v1/schedules/{generous.id}").json()
+    assert body["max_seats_per_fan"] == 4
+    assert body["refundable_until"] == body["starts_at"]
+
+
+def test_an_unknown_schedule_is_a_404(anonymous: APIClient) -> None:
+    assert_problem(anonymous.get("/api/v1/schedules/987654321"), 404, "not_found")

@@ -2,6 +2,7 @@ from django.urls import path
 
 from apps.concert.api import views
 from apps.concert.api.ranking import RankingView
+from apps.concert.api.schedule import ScheduleDetailView
 
 urlpatterns = [
     path("concerts/ranking", RankingView.as_view(), name="concert-ranking"),
@@ -12,5 +13,6 @@ urlpatterns = [
         views.ConcertSchedulesView.as_view(),
         name="concert-schedules",
     ),
+    path("schedules/<int:schedule_id>", ScheduleDetailView.as_view(), name="schedule-detail"),
     path("schedules/<int:schedule_id>/seats", views.SeatMapView.as_view(), name="seat-map"),
 ]
