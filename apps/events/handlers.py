@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef
 from apps.concert.models import ScheduleRecord, SeatRecord
 from apps.concert.wiring import ranking
 from apps.events.wiring import data_platform
+from apps.notification.ticket_mail import send_ticket_mail
 from domain.concert.model import ScheduleStatus, SeatStatus
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,11 @@ def refund_everyone(envelope: Envelope) -> None:
     )
 
 
+def mail_the_ticket(envelope: Envelope) -> None:
+    """payment.succeeded: the ticket by email, at most once per payment."""
+    send_ticket_mail(payment_id=int(envelope["payload"]["payment_id"]))
+
+
 # Consumer groups, one per reacting module, and what each does with each event type.
 HANDLERS: dict[str, dict[str, list[Handler]]] = {
     "concert": {
@@ -114,6 +120,9 @@ HANDLERS: dict[str, dict[str, list[Handler]]] = {
     },
     "export": {
         "payment.succeeded": [export_to_data_platform],
+    },
+    "notification": {
+        "payment.succeeded": [mail_the_ticket],
     },
 }
 

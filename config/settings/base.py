@@ -236,6 +236,20 @@ SPECTACULAR_SETTINGS = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 64 * 1024)
 
+# --- email (the ticket mail, apps/notification) ------------------------------------------------
+# SMTP unless set otherwise; development writes each mail to a file in EMAIL_FILE_PATH.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# Seconds an SMTP call may take: the mail is sent inside the transaction that claims it.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".run" / "mail"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ticketing <tickets@localhost>")
+
 # --- i18n, static -------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -248,6 +262,11 @@ STATIC_ROOT = BASE_DIR / ".run" / "static"
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 # One line per request answered (apps/ops/correlation.py).
 ACCESS_LOG = env_bool("ACCESS_LOG", True)
+# OpenTelemetry tracing (apps/ops/tracing.py): spans joined by the request id, sent to the
+# OTLP collector of the standard OTEL_EXPORTER_OTLP_* variables, or written to a file.
+OTEL_TRACING = env_bool("OTEL_TRACING", False)
+OTEL_TRACES_FILE = env_str("OTEL_TRACES_FILE", "")
+OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -22,3 +22,7 @@ CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", f"redis://127.0.0.1:{REDIS
 # Fans are signed up and in by the hundred from one address; the limits' own tests lower
 # these.
 AUTH_THROTTLE_RATES = {"auth_address": "100000/min", "auth_username": "100000/min"}
+
+# Worker processes started by tests write mails to files (a test points EMAIL_FILE_PATH at a
+# directory of its own); in-process tests get Django's memory backend from pytest-django.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

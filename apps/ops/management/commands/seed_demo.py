@@ -143,6 +143,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for table in (
                 "outbox_event",
+                "ticket_mail",
                 "idempotency_key",
                 "payment",
                 "reservation",
