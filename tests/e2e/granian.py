@@ -23,13 +23,23 @@ def server_env(**extra: str) -> dict[str, str]:
 
 @contextmanager
 def running_granian(
-    *, workers: int = 1, threads: int = 1, env: dict[str, str] | None = None
+    *,
+    workers: int = 1,
+    threads: int = 1,
+    env: dict[str, str] | None = None,
+    static_root: Path | None = None,
 ) -> Iterator[str]:
-    """Yields "127.0.0.1:<port>" once /healthz answers; stops the server after."""
+    """Yields "127.0.0.1:<port>" once /healthz answers; stops the server after. With
+    `static_root` (collected static files) it serves /static/ too, as `make run` does."""
     port = free_port()
+    static = (
+        ["--static-path-route", "/static", "--static-path-mount", str(static_root)]
+        if static_root
+        else []
+    )
     process = subprocess.Popen(
         [str(GRANIAN), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--blocking-threads", str(threads),
+         "--workers", str(workers), "--blocking-threads", str(threads), *static,
          "config.wsgi:application"],
         cwd=ROOT, env=env or server_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip

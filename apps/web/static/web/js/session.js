@@ -2,7 +2,8 @@
 // and the access token refreshed before it expires.
 
 const KEY = "ticketing.session";
-// Refresh this long before the access token runs out, so no call is sent with a dead one.
+// Refresh this long before the access token runs out, so no call is sent with a dead one
+// (a fifth of a short token's life at most, so a one-minute token is not refreshed nonstop).
 const REFRESH_MARGIN_MS = 60_000;
 
 let refreshing = null;
@@ -30,13 +31,22 @@ export function signOut() {
   clearTimeout(refreshTimer);
 }
 
-export function expiresAtMs(jwt) {
+function claims(jwt) {
   try {
-    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(payload)).exp * 1000;
+    return JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
   } catch {
-    return 0;
+    return {};
   }
+}
+
+export function expiresAtMs(jwt) {
+  return (claims(jwt).exp || 0) * 1000;
+}
+
+/** How long before its expiry a token is refreshed. */
+function marginMs(jwt) {
+  const { exp, iat } = claims(jwt);
+  return exp && iat ? Math.min(REFRESH_MARGIN_MS, ((exp - iat) * 1000) / 5) : REFRESH_MARGIN_MS;
 }
 
 /** Refresh tokens rotate: the answer's refresh token replaces the one sent. One refresh at a
@@ -69,7 +79,7 @@ export function refreshNow() {
 export async function accessToken() {
   const session = currentSession();
   if (!session) return null;
-  if (expiresAtMs(session.access) - Date.now() > REFRESH_MARGIN_MS) return session.access;
+  if (expiresAtMs(session.access) - Date.now() > marginMs(session.access)) return session.access;
   return (await refreshNow()) ?? currentSession()?.access ?? null;
 }
 
@@ -77,7 +87,7 @@ export function scheduleRefresh() {
   clearTimeout(refreshTimer);
   const session = currentSession();
   if (!session) return;
-  const wait = Math.max(0, expiresAtMs(session.access) - Date.now() - REFRESH_MARGIN_MS);
+  const wait = Math.max(5000, expiresAtMs(session.access) - Date.now() - marginMs(session.access));
   refreshTimer = setTimeout(async () => {
     await refreshNow();
     scheduleRefresh();

@@ -77,29 +77,38 @@ function renderCountdown() {
   byId("countdown").textContent = seconds > 0 ? formatClock(seconds) : "Opening…";
 }
 
+function aheadText(position) {
+  const ahead = position - 1;
+  if (ahead < 0) return "";
+  if (ahead === 0) return "Nobody is ahead of you: you're next";
+  return `${formatNumber(ahead)} fan${ahead === 1 ? "" : "s"} ahead of you`;
+}
+
 function renderLine(position, rate) {
   hide(byId("pre-queue"));
   show(byId("in-line"));
   byId("main").dataset.roomState = "waiting";
-  const ahead = byId("ahead");
-  ahead.textContent = formatNumber(position);
-  ahead.dataset.position = String(position);
-  byId("ahead-label").textContent =
-    position === 0 ? "It's your turn: opening the seat map…" : position === 1 ? "fan ahead of you" : "fans ahead of you";
+  // The position counts the fan: place 1 is the head of the line, with nobody ahead.
+  const place = byId("place");
+  place.textContent = position === 0 ? "✓" : formatNumber(position);
+  place.dataset.position = String(position);
+  byId("place-label").textContent =
+    position === 0 ? "It's your turn: opening the seat map…" : "your place in line";
+  byId("ahead").textContent = aheadText(position);
   const start = room.startPosition || 1;
   byId("progress").value = Math.max(0, Math.min(100, Math.round((100 * (start - position)) / start)));
   byId("entry-number").textContent = `#${formatNumber(room.entryNumber)}`;
   // The ETA from the measured pace of the line; before anything was measured, the server's.
   const eta = rate > 0 ? position / rate : room.lastEta;
   byId("eta").textContent = position === 0 ? "any moment" : formatWait(eta ?? NaN);
-  byId("rate").textContent = rate > 0 ? `${formatNumber(rate)} fans a second` : "–";
+  byId("rate").textContent = rate > 0 ? `${formatNumber(rate)} fans a second` : "measuring…";
 
   const now = Date.now();
   if (
     position !== lastAnnounced.position &&
     (position <= 5 || now - lastAnnounced.at >= ANNOUNCE_EVERY_MS)
   ) {
-    announce(position === 1 ? "1 fan ahead of you." : `${formatNumber(position)} fans ahead of you.`);
+    announce(position === 0 ? "It's your turn." : `Place ${formatNumber(position)} in line. ${aheadText(position)}.`);
     lastAnnounced = { position, at: now };
   }
 }

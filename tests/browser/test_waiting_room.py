@@ -1,0 +1,109 @@
+"""The waiting room page's other moments: the countdown before the sale opens and the move
+into the line at the opening; a paused room where the page keeps sending heartbeats at the
+contract's pace; a lost place, said plainly, and joining again; a closed sale."""
+
+import re
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, Request, Route, expect
+
+from apps.concert.models import ScheduleRecord
+from tests.browser.conftest import Steps
+from tests.browser.test_fan_journey import sign_in
+from tests.conftest import Fan
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_countdown_before_the_opening_then_the_line_and_the_seat_map(
+    site: str,
+    open_page: Callable[..., Page],
+    steps: Steps,
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+    admission_tick: None,
+) -> None:
+    schedule = make_schedule(seats=4, opens_in=timedelta(seconds=4))
+    page = open_page()
+    sign_in(page, site, make_fan(), then=f"/schedules/{schedule.id}/queue")
+    expect(page.locator("#main")).to_have_attribute("data-room-state", "pre_queue")
+    expect(page.locator("#countdown")).to_have_text(
+        # 0:04 to 0:01, or the moment of the opening itself
+        re.compile(r"^(0:0[0-4]|Opening…)$")
+    )
+    steps.snap("pre-queue")
+    page.wait_for_url("**/seats", timeout=30_000)  # the sale opened, the fan got in
+    expect(page.locator("button.seat").first).to_be_visible()
+
+
+def fake_heartbeat_seconds(seconds: int) -> Callable[[Route], None]:
+    """The entry's answer as the server sent it, with a shorter heartbeat_seconds: the page
+    must keep to whatever the contract says."""
+
+    def fulfil(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["heartbeat_seconds"] = seconds
+        route.fulfill(response=response, json=body)
+
+    return fulfil
+
+
+def test_heartbeats_while_paused_a_lost_place_and_joining_again(
+    site: str,
+    open_page: Callable[..., Page],
+    steps: Steps,
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+    admission_tick: None,
+) -> None:
+    schedule = make_schedule(seats=4, admit_per_second=1)
+    call_command("queue", "pause", str(schedule.id), stdout=StringIO())
+    fan = make_fan()
+    page = open_page()
+    beats: list[float] = []
+
+    def count(request: Request) -> None:
+        if request.method == "GET" and request.url.endswith(f"/schedules/{schedule.id}/queue"):
+            beats.append(time.monotonic())
+
+    page.on("request", count)
+    queue = f"{site}/api/v1/schedules/{schedule.id}/queue"
+    page.route(queue, fake_heartbeat_seconds(1), times=1)
+    sign_in(page, site, fan, then=f"/schedules/{schedule.id}/queue")
+    expect(page.locator("#paused")).to_be_visible()
+    expect(page.locator("#place")).to_have_attribute("data-position", "1")
+    expect(page.locator("#ahead")).to_have_text("Nobody is ahead of you: you're next")
+    deadline = time.monotonic() + 20
+    while len(beats) < 3:
+        assert time.monotonic() < deadline, f"{len(beats)} heartbeats"
+        page.wait_for_timeout(100)
+    steps.snap("paused")
+
+    # The place is gone (as after a long silence); the line passes it once admission resumes.
+    assert fan.client().delete(f"/api/v1/schedules/{schedule.id}/queue").status_code == 204
+    call_command("queue", "resume", str(schedule.id), stdout=StringIO())
+    ended = page.locator("#ended")
+    expect(ended).to_be_visible(timeout=20_000)
+    expect(ended).to_contain_text("You lost your place in the line")
+    steps.snap("place lost")
+    page.get_by_role("button", name="Join the queue again").click()
+    page.wait_for_url("**/seats", timeout=20_000)
+
+
+def test_a_closed_sale_is_said_plainly(
+    site: str,
+    open_page: Callable[..., Page],
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+) -> None:
+    schedule = make_schedule(opens_in=timedelta(days=-3), closes_in=timedelta(days=-1))
+    page = open_page()
+    sign_in(page, site, make_fan(), then=f"/schedules/{schedule.id}/queue")
+    expect(page.locator("#ended")).to_contain_text("The sale for this show is closed")
+    expect(page.get_by_role("button", name="Join the queue again")).to_be_hidden()
