@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from apps.queue.tasks import admit_waiting_fans
 from tests.e2e.granian import running_granian
@@ -24,7 +24,8 @@ SCREENSHOTS = ROOT / ".run" / "screenshots"
 # Headless without a sandbox (tests run as root in CI) and without any call home.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# What the page shows may take a while when two cores also run the rest of the suite.
+expect.set_options(timeout=20_000)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -111,7 +112,9 @@ def open_page(
         context = browser.new_context(viewport=size, is_mobile=phone, has_touch=phone)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        # Generous: two cores may be running the rest of the suite meanwhile.
+        page.set_default_timeout(30_000)
+        page.set_default_navigation_timeout(30_000)
         page.on("pageerror", lambda error: errors.append(str(error)))
         steps.page = page
         return page

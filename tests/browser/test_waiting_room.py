@@ -37,7 +37,7 @@ def test_a_countdown_before_the_opening_then_the_line_and_the_seat_map(
         re.compile(r"^(0:0[0-4]|Opening…)$")
     )
     steps.snap("pre-queue")
-    page.wait_for_url("**/seats", timeout=30_000)  # the sale opened, the fan got in
+    page.wait_for_url("**/seats")  # the sale opened, the fan got in
     expect(page.locator("button.seat").first).to_be_visible()
 
 
@@ -89,11 +89,11 @@ def test_heartbeats_while_paused_a_lost_place_and_joining_again(
     assert fan.client().delete(f"/api/v1/schedules/{schedule.id}/queue").status_code == 204
     call_command("queue", "resume", str(schedule.id), stdout=StringIO())
     ended = page.locator("#ended")
-    expect(ended).to_be_visible(timeout=20_000)
+    expect(ended).to_be_visible()
     expect(ended).to_contain_text("You lost your place in the line")
     steps.snap("place lost")
     page.get_by_role("button", name="Join the queue again").click()
-    page.wait_for_url("**/seats", timeout=20_000)
+    page.wait_for_url("**/seats")
 
 
 def test_a_closed_sale_is_said_plainly(

@@ -109,6 +109,7 @@ async function pay() {
       body: { reservation_id: reservationId },
     });
     endAttempt();
+    forgetAccess(reservation.schedule_id); // paying gave the booking slot back
     balance = body.balance_after;
     byId("checkout").dataset.replayed = headers.get("Idempotent-Replayed") || "false";
     showPaid();

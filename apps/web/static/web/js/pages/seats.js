@@ -104,6 +104,7 @@ async function hold() {
   if (!access) return location.replace(`/schedules/${scheduleId}/queue`);
   if (holding || selected.size === 0) return;
   holding = true;
+  const asked = [...selected];
   message(null);
   render();
   try {
@@ -118,7 +119,9 @@ async function hold() {
     return;
   } catch (error) {
     if (error.code === "seat_unavailable") {
-      const lost = await refreshMap().catch(() => []);
+      await refreshMap().catch(() => []);
+      // Named from what was asked for: a refresh meanwhile may have dropped them already.
+      const lost = asked.map((id) => seatsById.get(id)).filter((s) => s && s.status !== "available");
       const names = lost.length ? ` (${lost.map(seatLabel).join(", ")})` : "";
       message(`${messageFor(error)}${names} The map is up to date: pick again.`);
       byId("message").dataset.code = error.code;
