@@ -34,6 +34,10 @@ class TicketSeat:
     grade: str
     price: int
 
+    @property
+    def price_text(self) -> str:
+        return f"{self.price:,}"
+
 
 @dataclass(frozen=True, slots=True)
 class Ticket:
@@ -47,6 +51,10 @@ class Ticket:
     starts_at: datetime
     seats: list[TicketSeat]
     amount: int
+
+    @property
+    def amount_text(self) -> str:
+        return f"{self.amount:,}"
 
 
 def ticket_of(payment_id: int) -> Ticket | None:

@@ -80,7 +80,7 @@ def test_the_mail_has_the_show_the_seats_and_the_reservation_number_in_text_and_
     for part in (text, html):
         assert "Test Hall" in part
         assert str(paid.reservation_id) in part
-        assert "2000" in part  # points paid
+        assert "2,000 points" in part  # paid
     assert "A, row A, seat 1" in text and "A, row A, seat 2" in text
     assert "<td>A</td><td>A</td><td>2</td>" in html
     record = TicketMailRecord.objects.get(payment_id=paid.id)
