@@ -21,6 +21,7 @@ from django.utils import timezone
 from adapters.db_time import to_db
 from adapters.messaging.envelope import EVENT_TYPES, envelope
 from adapters.messaging.kafka_client import client_config
+from adapters.tracing import span
 
 logger = logging.getLogger(__name__)
 
@@ -102,21 +103,22 @@ class OutboxRelay:
                     else:
                         failures.append(str(error))
 
-                self.producer.produce(
-                    f"{self.topic_prefix}{event_type}",
-                    key=str(key).encode(),
-                    value=envelope(
-                        event_id=str(uuid.UUID(str(event_id))),
-                        sequence=row_id,
-                        event_type=event_type,
-                        version=version,
-                        aggregate_id=aggregate,
-                        correlation_id=corr,
-                        occurred_at=at,
-                        payload=payload,
-                    ),
-                    on_delivery=on_delivery,
-                )
+                with span(f"publish {event_type}", request_id=corr, event_id=str(event_id)):
+                    self.producer.produce(
+                        f"{self.topic_prefix}{event_type}",
+                        key=str(key).encode(),
+                        value=envelope(
+                            event_id=str(uuid.UUID(str(event_id))),
+                            sequence=row_id,
+                            event_type=event_type,
+                            version=version,
+                            aggregate_id=aggregate,
+                            correlation_id=corr,
+                            occurred_at=at,
+                            payload=payload,
+                        ),
+                        on_delivery=on_delivery,
+                    )
                 self.producer.poll(0)
             if self.producer.flush(self.flush_seconds):
                 # Not acknowledged in time: drop what is still queued (it stays unpublished

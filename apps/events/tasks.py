@@ -15,6 +15,7 @@ from adapters.messaging.dead_letters import dead_letter_value, send_to_dead_lett
 from adapters.messaging.ordering import ScheduleMailbox, post_events
 from adapters.messaging.outbox import correlation_id
 from adapters.queue.connection import queue_redis
+from adapters.tracing import span
 from apps.events.handlers import HANDLERS, handlers_for
 from apps.events.metrics import EVENT_LAG_SECONDS, count_dead_letter
 
@@ -41,10 +42,12 @@ def dispatch_events(group: str, events: list[tuple[str, dict[str, Any]]]) -> Non
     posts = []
     for topic, envelope in events:
         schedule_id = (envelope.get("payload") or {}).get("schedule_id")
-        if envelope.get("sequence") is None or schedule_id is None:
-            handle_event.apply_async(args=[group, topic, envelope])
-        else:
-            posts.append((mailbox(group, int(schedule_id)), topic, envelope))
+        request_id = str(envelope.get("correlation_id") or "")
+        with span(f"consume {envelope['type']}", request_id=request_id, group=group):
+            if envelope.get("sequence") is None or schedule_id is None:
+                handle_event.apply_async(args=[group, topic, envelope])
+            else:
+                posts.append((mailbox(group, int(schedule_id)), topic, envelope))
     for box in post_events(queue_redis(), posts):
         drain_schedule_events.apply_async(args=[group, box.schedule_id])
 
@@ -53,8 +56,9 @@ def _run_handlers(group: str, envelope: dict[str, Any]) -> None:
     # The request that caused the event, on the handlers' log lines and their own events.
     token = correlation_id.set(str(envelope.get("correlation_id") or ""))
     try:
-        for handler in handlers_for(group, envelope["type"]):
-            handler(envelope)
+        with span(f"handle {envelope['type']}", group=group, event_id=envelope["event_id"]):
+            for handler in handlers_for(group, envelope["type"]):
+                handler(envelope)
     finally:
         correlation_id.reset(token)
     occurred = datetime.fromisoformat(envelope["occurred_at"]).timestamp()

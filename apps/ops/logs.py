@@ -40,6 +40,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+# Not "correlation_id": Celery sets that message property to the task's own id.
+TASK_HEADER = "request_id"
+
+
 def connect_celery_signals() -> None:
     """The request id travels with each task: a message header when it is sent, the
     context of the worker while it runs."""
@@ -49,10 +53,13 @@ def connect_celery_signals() -> None:
 
     def stamp(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if headers is not None and (request_id := correlation_id.get()):
-            headers.setdefault("correlation_id", request_id)
+            headers.setdefault(TASK_HEADER, request_id)
 
     def adopt(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
-        given = getattr(getattr(task, "request", None), "correlation_id", None)
+        request = getattr(task, "request", None)
+        given = getattr(request, TASK_HEADER, None) or (
+            getattr(request, "headers", None) or {}
+        ).get(TASK_HEADER)
         tokens[task_id] = correlation_id.set(str(given or ""))
 
     def drop(task_id: str = "", **kwargs: Any) -> None:

@@ -64,10 +64,10 @@ def test_the_request_id_travels_into_celery_tasks() -> None:
         before_task_publish.send(sender="some.task", headers=headers, body=None)
     finally:
         correlation_id.reset(token)
-    assert headers["correlation_id"] == "req-77"
+    assert headers["request_id"] == "req-77"
 
     class Task:  # what the worker passes: a task whose request carries the header
-        request = SimpleNamespace(correlation_id="req-77")
+        request = SimpleNamespace(request_id="req-77", correlation_id="the-task-id")
 
     task = Task()
     task_prerun.send(sender=task, task_id="t-1", task=task)

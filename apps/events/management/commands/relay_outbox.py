@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.messaging.relay import OutboxRelay, ensure_topics
 from adapters.messaging.shutdown import stop_on_signals
+from apps.ops.tracing import configure_tracing
 
 
 def parse_shard(value: str | None) -> tuple[int, int] | None:
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=settings.OUTBOX_RELAY_BATCH)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        configure_tracing("relay")
         bootstrap = settings.KAFKA_BOOTSTRAP_SERVERS
         while True:
             try:
