@@ -1,5 +1,6 @@
 """Shared by the bench commands: the production-mode server, k6 runs and the report."""
 
+import contextlib
 import json
 import os
 import platform
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,9 @@ SECRET = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEF"
 BENCH_REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6391"))
 PORT = int(os.environ.get("BENCH_PORT", "8077"))
 BASE_URL = f"http://127.0.0.1:{PORT}"
+# This run's topics on the broker, which outlives runs: a new consumer group of a run reads
+# them from the start, and finds only this run's events there.
+TOPIC_PREFIX = f"bench-{uuid.uuid4().hex[:8]}."
 
 
 def log(message: str) -> None:
@@ -44,6 +49,18 @@ def log(message: str) -> None:
 
 
 def start_redis() -> subprocess.Popen[bytes]:
+    """This run's own Redis. One that already answers on the port belongs to another bench
+    run (or was left over by one): sharing it would mix that run's Celery tasks with ours."""
+    client = redis.Redis(port=BENCH_REDIS_PORT)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pass
+    else:
+        raise SystemExit(
+            f"a Redis already answers on port {BENCH_REDIS_PORT}: another bench is running, "
+            "or one left its Redis behind. Stop it, or set BENCH_REDIS_PORT."
+        )
     (RUN / "bench-redis").mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [
@@ -61,8 +78,9 @@ def start_redis() -> subprocess.Popen[bytes]:
         ],
         stdout=subprocess.DEVNULL,
     )
-    client = redis.Redis(port=BENCH_REDIS_PORT)
     for _ in range(50):
+        if process.poll() is not None:
+            break
         try:
             client.ping()
             return process
@@ -73,7 +91,7 @@ def start_redis() -> subprocess.Popen[bytes]:
 
 def production_env(**overrides: str) -> dict[str, str]:
     """The environment of every process of a bench run: production settings, the bench
-    Redis for queues and Celery, loopback only."""
+    Redis for queues and Celery, topics of the run's own, loopback only."""
     bench_redis = f"redis://127.0.0.1:{BENCH_REDIS_PORT}"
     return {
         **os.environ,
@@ -84,6 +102,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "BENCH_MODE": "1",
         "QUEUE_REDIS_URL": f"{bench_redis}/0",
         "CELERY_BROKER_URL": f"{bench_redis}/1",
+        "KAFKA_TOPIC_PREFIX": TOPIC_PREFIX,
         "QUEUE_ENTRY_RATE_PER_IP": "0",  # every virtual fan comes from 127.0.0.1
         "QUEUE_ENTRY_RATE_PER_USER": "0",
         "LOG_LEVEL": "WARNING",
@@ -127,27 +146,97 @@ def start_server(
     raise SystemExit("the API did not start")
 
 
+PIPELINE_COMMANDS = (b"relay_outbox", b"consume_events", b"worker")
+# A process shares a run's pipeline if it has the same database or the same Celery queue.
+SHARED = ("DATABASE_URL", "CELERY_BROKER_URL")
+
+
+def pipelines_sharing(env: dict[str, str]) -> list[str]:
+    """Event-pipeline processes of bench runs (BENCH_MODE=1: the relay, a consumer, a
+    Celery worker) that run on the database or the Celery queue of `env`, one line per
+    process group. Read from /proc; an unset DATABASE_URL on both sides is the same default
+    database."""
+    mine = {name: env.get(name) for name in SHARED}
+    groups: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = [arg for arg in (entry / "cmdline").read_bytes().split(b"\0") if arg]
+            if not any(command in argv for command in PIPELINE_COMMANDS):
+                continue
+            if b"worker" in argv and not any(arg.endswith(b"celery") for arg in argv):
+                continue
+            variables = dict(
+                item.split(b"=", 1)
+                for item in (entry / "environ").read_bytes().split(b"\0")
+                if b"=" in item
+            )
+            group = os.getpgid(int(entry.name))
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+        if variables.get(b"BENCH_MODE") != b"1":
+            continue
+        theirs = {name: variables.get(name.encode()) for name in SHARED}
+        if any(
+            theirs[name] == (value.encode() if value is not None else None)
+            for name, value in mine.items()
+        ):
+            command = b" ".join(argv[1:5]).decode(errors="replace")
+            groups.setdefault(group, f"process group {group}: {command}")
+    return [groups[group] for group in sorted(groups)]
+
+
 class EventPipeline:
     """What runs after a sale in production: the outbox relay, the `concert` consumer group
     and a Celery worker. The worker reports the lag from commit to handled
-    (`event_handled_lag_seconds`) through Prometheus' multiprocess files."""
+    (`event_handled_lag_seconds`) through Prometheus' multiprocess files.
+
+    Its consumer is in a group of its own on the broker (and reads the run's own topics):
+    the broker outlives runs, and a group stays broken there once a member left it before
+    its first join completed (Tansu keeps the departed member as the group's leader; every
+    later member waits for its assignment, without an error). The shared
+    `ticketing.concert` group got that way from a consumer stopped within seconds of its
+    start, and from then on no bench's pipeline started.
+
+    A run's pipeline must be the only one on its database and Celery queue: another one
+    (a bench running at the same time, or processes a bench left behind) takes the run's
+    outbox rows and Celery tasks, and with its own Redis it posts them to mailboxes this
+    run never drains, or drains mailboxes this run never posts to. So a start refuses
+    while such processes run, and a start that fails stops what it started."""
 
     def __init__(
-        self, *, worker_processes: int = 1, beat: bool = False, env: dict[str, str] | None = None
+        self,
+        *,
+        worker_processes: int = 1,
+        beat: bool = False,
+        env: dict[str, str] | None = None,
+        workdir: Path = RUN,
+        warm_up_seconds: float = 120,
     ) -> None:
         self.env = env or production_env()
-        self.metrics_dir = RUN / "bench-metrics"
+        self.metrics_dir = workdir / "bench-metrics"
+        self.beat_schedule = workdir / "bench-beat-schedule"
         self.worker_processes = worker_processes
         self.beat = beat  # admission ticks and hold expiry, for a whole sale
+        self.warm_up_seconds = warm_up_seconds
+        self.group_id = f"ticketing.bench-{uuid.uuid4().hex[:8]}.concert"
         self.processes: list[subprocess.Popen[bytes]] = []
         self.warm_up_buckets: dict[float, float] = {}
 
     def start(self, *, warm_up_schedule: int) -> None:
         """Starts the processes and returns once an event goes all the way through them, so
         a run measures the pipeline at work, not its start (a consumer group's first join
-        alone takes seconds)."""
+        alone takes seconds). If that fails, the processes are stopped before it raises."""
         from django.db import connection
 
+        others = pipelines_sharing(self.env)
+        if others:
+            raise SystemExit(
+                "event-pipeline processes of another bench run are running on this run's "
+                "database or Celery queue; they would take its events. Stop them first "
+                "(kill -TERM -- -<process group>):\n  " + "\n  ".join(others)
+            )
         # Only this run's events: rows left unpublished by earlier runs belong to a broker
         # that is gone, and their schedules' later events would wait for them.
         with connection.cursor() as cursor:
@@ -158,32 +247,49 @@ class EventPipeline:
         self.metrics_dir.mkdir(parents=True)
         env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         manage = [sys.executable, "manage.py"]
-        for command in (
-            [*manage, "relay_outbox"],
-            [*manage, "consume_events", "--group", "concert"],
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                f"--concurrency={self.worker_processes}",
-                *(["--beat", f"--schedule={RUN / 'bench-beat-schedule'}"] if self.beat else []),
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=WARNING",
-            ],
-        ):
-            self.processes.append(
-                subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-            )
-        self._wait_until_flowing(warm_up_schedule)
+        beat = ["--beat", f"--schedule={self.beat_schedule}"] if self.beat else []
+        # The run's topics before its consumer: one that joins before they exist gets no
+        # partitions until its next look at the broker's topics.
+        subprocess.run(
+            [*manage, "relay_outbox", "--once"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            for command in (
+                [*manage, "relay_outbox"],
+                [*manage, "consume_events", "--group", "concert", "--group-id", self.group_id],
+                [
+                    str(VENV_BIN / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    f"--concurrency={self.worker_processes}",
+                    *beat,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=WARNING",
+                ],
+            ):
+                self.processes.append(
+                    subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+                )
+            self._wait_until_flowing(warm_up_schedule, self.warm_up_seconds)
+        except BaseException:
+            # Left running, they would join the next run's consumer group and take tasks
+            # from its Celery queue (the same Redis port), with this run's settings.
+            self.stop()
+            raise
 
-    def _wait_until_flowing(self, schedule_id: int, seconds: float = 120) -> None:
+    def _wait_until_flowing(self, schedule_id: int, seconds: float) -> None:
         """One payment.succeeded of no seats (it counts 0 tickets in the ranking) through
         relay, broker, consumer and worker."""
         from django.db import transaction
 
         from adapters.messaging.outbox import record_event
+        from apps.events.models import OutboxEventRecord
 
         with transaction.atomic():
             record_event(
@@ -195,7 +301,22 @@ class EventPipeline:
         deadline = time.monotonic() + seconds
         while not (buckets := self._lag_buckets()) or buckets[-1][1] < 1:
             if time.monotonic() > deadline:
-                raise SystemExit("the event pipeline did not start")
+                event = (
+                    OutboxEventRecord.objects.filter(partition_key=str(schedule_id))
+                    .order_by("-id")
+                    .first()
+                )
+                published = bool(event and event.published_at)
+                exited = [
+                    f"{' '.join(map(str, p.args[1:4]))} exited with {p.returncode}"
+                    for p in self.processes
+                    if p.poll() is not None
+                ]
+                raise SystemExit(
+                    f"the event pipeline did not start: the warm-up event was "
+                    f"{'published' if published else 'not published'} within {seconds:.0f} s"
+                    + (f"; {', '.join(exited)}" if exited else "")
+                )
             time.sleep(0.2)
         self.measure_from_now()
 
@@ -221,9 +342,14 @@ class EventPipeline:
 
     def stop(self) -> None:
         for process in self.processes:
-            os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # exited by itself
+                os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         self.processes = []
 
     def lag(self) -> dict[str, float]:

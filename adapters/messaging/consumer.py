@@ -35,13 +35,15 @@ class EventConsumer:
     topics: list[str]
     # Takes a batch of (topic, envelope), in the order fetched.
     dispatch: Callable[[list[tuple[str, dict[str, Any]]]], None]
+    # The consumer group on the broker; ticketing.<group> unless given.
+    group_id: str = ""
 
     def _consumer(self) -> Consumer:
         return Consumer(
             client_config(
                 self.bootstrap,
                 **{
-                    "group.id": f"ticketing.{self.group}",
+                    "group.id": self.group_id or f"ticketing.{self.group}",
                     "enable.auto.commit": False,
                     "auto.offset.reset": "earliest",
                     # A short rebalance timeout keeps a group's first join quick.
@@ -49,6 +51,10 @@ class EventConsumer:
                     "session.timeout.ms": 10000,
                     # The broker answers a fetch at once rather than waiting up to 500 ms for more.
                     "fetch.wait.max.ms": 20,
+                    # A consumer that joined before its topics existed (a new broker, started
+                    # beside the relay that creates them) has no partitions until it looks at
+                    # the topics again: every 5 s, not librdkafka's 5 min.
+                    "topic.metadata.refresh.interval.ms": 5000,
                     "log_level": 3,
                 },
             )
@@ -74,6 +80,11 @@ class EventConsumer:
                 # would add most of the lag.
                 messages = consumer.consume(num_messages=100, timeout=0.05)
                 real = [m for m in messages if m.error() is None]
+                for message in messages:
+                    if message.error() is not None:
+                        # librdkafka retries by itself; say so, or a consumer that gets no
+                        # partitions (a group that cannot form) looks merely idle.
+                        logger.warning("consumer %s: %s", self.group, message.error())
                 events: list[tuple[str, dict[str, Any]]] = []
                 for message in real:
                     topic = str(message.topic())

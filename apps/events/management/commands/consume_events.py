@@ -12,6 +12,7 @@ from adapters.messaging.consumer import EventConsumer
 from adapters.messaging.shutdown import stop_on_signals
 from apps.events.handlers import HANDLERS
 from apps.events.tasks import dispatch_events
+from apps.ops.tracing import configure_tracing
 
 
 class Command(BaseCommand):
@@ -25,8 +26,15 @@ class Command(BaseCommand):
             default=None,
             help="seconds without messages before stopping (tests, backfills)",
         )
+        parser.add_argument(
+            "--group-id",
+            default="",
+            help="the consumer group on the broker, ticketing.<group> unless given (a bench "
+            "run or a test that must not share the group's offsets and members)",
+        )
 
     def handle(self, *args: Any, group: str, **options: Any) -> None:
+        configure_tracing("consumer")
         prefix = settings.KAFKA_TOPIC_PREFIX
         topics = [f"{prefix}{event_type}" for event_type in HANDLERS[group]]
         if not topics:
@@ -41,6 +49,7 @@ class Command(BaseCommand):
             group=group,
             topics=topics,
             dispatch=dispatch,
+            group_id=options["group_id"],
         )
         handled = consumer.run(stop_after_idle=options["stop_after_idle"], stop=stop_on_signals())
         self.stdout.write(f"handled {handled} events")
