@@ -30,6 +30,7 @@ from apps.concert.wiring import seat_map
 from apps.http.pagination import PageRequest, keyset_page
 from domain.concert.model import ScheduleNotFound, SeatStatus, seat_status_at
 from domain.errors import NotFound
+from domain.payment.model import RefundWindow
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +177,10 @@ def schedule_detail(schedule_id: int) -> dict[str, Any]:
             },
             # The hold applies both limits (docs/BOOKING.md): the show's and the site's.
             "max_seats_per_fan": min(schedule.max_seats_per_fan, settings.MAX_SEATS_PER_FAN),
-            # The payment adapter's rule: the show's refund deadline, else its start.
-            "refundable_until": schedule.refund_until or schedule.starts_at,
+            # The payment module's rule (RefundWindow): the refund deadline, else the start.
+            "refundable_until": RefundWindow(
+                starts_at=schedule.starts_at, refund_until=schedule.refund_until
+            ).closes_at,
         }
 
     return cached(f"catalog:schedule:{schedule_id}", settings.CATALOG_CACHE_SECONDS, build)
