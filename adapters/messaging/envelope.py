@@ -6,7 +6,12 @@ from typing import Any
 
 from adapters.db_time import from_db
 
-# Every event type the outbox may hold; each is a topic (with the configured prefix).
+# Every domain event goes to one topic (with the configured prefix in front), keyed by its
+# schedule id: a schedule's events share one partition, so a consumer reads them in the order
+# the relay published them, which is the order they were committed (docs/EVENTS.md).
+EVENTS_TOPIC = "events"
+
+# Every event type the outbox may hold.
 EVENT_TYPES = (
     "reservation.held",
     "reservation.expired",
@@ -15,6 +20,10 @@ EVENT_TYPES = (
     "payment.refunded",
     "schedule.cancelled",
 )
+
+
+def events_topic(prefix: str) -> str:
+    return f"{prefix}{EVENTS_TOPIC}"
 
 
 def envelope(

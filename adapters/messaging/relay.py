@@ -1,5 +1,6 @@
 """The outbox relay: publishes committed events to Kafka, at least once, in order per
-schedule, and marks them published only after the broker acknowledged them.
+schedule (one topic, the schedule id as the key), and marks them published only after the
+broker acknowledged them.
 
 Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so several relays never publish the
 same batch. For strict order per schedule across several relays, give each a shard
@@ -19,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from adapters.db_time import to_db
-from adapters.messaging.envelope import EVENT_TYPES, envelope
+from adapters.messaging.envelope import envelope, events_topic
 from adapters.messaging.kafka_client import client_config
 from adapters.tracing import span
 
@@ -51,12 +52,11 @@ def producer_config(bootstrap: str) -> dict[str, Any]:
 
 
 def ensure_topics(bootstrap: str, *, prefix: str, partitions: int) -> None:
-    """Creates the event topics that do not exist yet (idempotent)."""
+    """Creates the events topic if it does not exist yet (idempotent)."""
     admin = AdminClient(client_config(bootstrap, log_level=3))
-    existing = set(admin.list_topics(timeout=10).topics)
-    wanted = [f"{prefix}{t}" for t in EVENT_TYPES if f"{prefix}{t}" not in existing]
-    if not wanted:
+    if events_topic(prefix) in admin.list_topics(timeout=10).topics:
         return
+    wanted = [events_topic(prefix)]
     futures = admin.create_topics(
         [NewTopic(name, num_partitions=partitions, replication_factor=-1) for name in wanted]
     )
@@ -90,6 +90,7 @@ class OutboxRelay:
             shard_sql = f"AND MOD(CAST(partition_key AS UNSIGNED), {count:d}) = {index:d}"
         delivered: list[int] = []
         failures: list[str] = []
+        topic = events_topic(self.topic_prefix)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(CLAIM.format(shard=shard_sql), [self.batch])
             rows = cursor.fetchall()
@@ -105,7 +106,7 @@ class OutboxRelay:
 
                 with span(f"publish {event_type}", request_id=corr, event_id=str(event_id)):
                     self.producer.produce(
-                        f"{self.topic_prefix}{event_type}",
+                        topic,
                         key=str(key).encode(),
                         value=envelope(
                             event_id=str(uuid.UUID(str(event_id))),

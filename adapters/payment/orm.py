@@ -15,12 +15,12 @@ from apps.payment.models import IdempotencyKeyRecord, PaymentRecord
 from domain.payment.model import (
     IDEMPOTENCY_TTL,
     IdempotencyClaim,
-    IdempotencyInFlight,
     KeyAnsweredMeanwhile,
     PaymentStatus,
     PaymentTerms,
     RefundWindow,
     StoredAnswer,
+    answer_stored_first,
 )
 from domain.reservation.model import Reservation, ReservationNotFound, ReservationStatus
 
@@ -152,10 +152,7 @@ class OrmIdempotencyStore:
             with transaction.atomic(), connection.cursor() as cursor:
                 insert_answer(cursor, claim, answer, now=now)
         except IntegrityError:
-            first = self.stored(claim, now=now)
-            if first is None:
-                raise IdempotencyInFlight("the first request with this key is running") from None
-            return first
+            return answer_stored_first(self.stored(claim, now=now))
         return StoredAnswer(answer.status, answer.body, claim.fingerprint)
 
     def forget_older_than(self, moment: datetime) -> int:

@@ -10,6 +10,7 @@ from adapters.concert.seat_map import RedisSeatMap
 from adapters.messaging.outbox import OutboxEventLog
 from adapters.queue.connection import queue_redis
 from adapters.transactions import DatabaseUnitOfWork
+from domain.concert.seat_map import PatchSeatMap
 from domain.concert.usecases import CancelSchedule
 
 
@@ -17,6 +18,12 @@ from domain.concert.usecases import CancelSchedule
 def seat_map() -> RedisSeatMap:
     """Beside the waiting room and the seat locks, in the same Redis (slot per schedule)."""
     return RedisSeatMap(queue_redis(), ttl_seconds=settings.SEAT_MAP_CACHE_SECONDS)
+
+
+@cache
+def seat_map_patches() -> PatchSeatMap:
+    """The seat map's reaction to booking events, as each commits."""
+    return PatchSeatMap(seat_map())
 
 
 @cache

@@ -111,7 +111,8 @@ def mail_the_ticket(envelope: Envelope) -> None:
 # Consumer groups, one per reacting module, and what each does with each event type.
 HANDLERS: dict[str, dict[str, list[Handler]]] = {
     "concert": {
-        # The seat map needs no event: the booking use cases patch it as they commit.
+        # The seat map reacts in the process that commits the change (PatchSeatMap, run by
+        # the booking use cases' event log), not here after the consumers' lag.
         "payment.succeeded": [count_sale_in_ranking],
         "payment.refunded": [uncount_refund_in_ranking],
     },

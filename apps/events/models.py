@@ -21,14 +21,7 @@ class OutboxEventRecord(models.Model):
         db_table = "outbox_event"
         verbose_name = "outbox event"
         # The relay claims the oldest unpublished rows: (published_at IS NULL, id) order.
-        indexes = [
-            models.Index(fields=["published_at", "id"], name="outbox_unpublished"),
-            # The previous event of a schedule (adapters/messaging/ordering.py), from the
-            # index alone.
-            models.Index(
-                fields=["partition_key", "id", "event_type"], name="outbox_schedule_order"
-            ),
-        ]
+        indexes = [models.Index(fields=["published_at", "id"], name="outbox_unpublished")]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.aggregate_id}"

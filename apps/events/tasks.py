@@ -16,7 +16,7 @@ from adapters.messaging.ordering import ScheduleMailbox, post_events
 from adapters.messaging.outbox import correlation_id
 from adapters.queue.connection import queue_redis
 from adapters.tracing import span
-from apps.events.handlers import HANDLERS, handlers_for
+from apps.events.handlers import handlers_for
 from apps.events.metrics import EVENT_LAG_SECONDS, count_dead_letter
 
 logger = logging.getLogger(__name__)
@@ -24,8 +24,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 # A drain hands its mailbox over after this long, so other schedules get the workers too.
 DRAIN_BUDGET_SECONDS = 2.0
-# Waiting for a previous event: in the task, every 10 ms, this long; then from the queue.
-SHORT_WAIT_SECONDS = 0.5
 
 
 def mailbox(group: str, schedule_id: int) -> ScheduleMailbox:
@@ -38,9 +36,12 @@ def mailbox(group: str, schedule_id: int) -> ScheduleMailbox:
 def dispatch_events(group: str, events: list[tuple[str, dict[str, Any]]]) -> None:
     """What the consumer does with each batch of (topic, event). Returns once every event is
     in Redis (the Celery broker's durability), so the consumer may commit its offsets. The
-    events with a schedule go to their mailboxes in one round trip."""
+    events with a schedule go to their mailboxes in one round trip; the types the group does
+    not react to go nowhere."""
     posts = []
     for topic, envelope in events:
+        if not handlers_for(group, envelope["type"]):
+            continue
         schedule_id = (envelope.get("payload") or {}).get("schedule_id")
         request_id = str(envelope.get("correlation_id") or "")
         with span(f"consume {envelope['type']}", request_id=request_id, group=group):
@@ -79,8 +80,8 @@ def _dead_letter(topic: str, envelope: dict[str, Any], exc: Exception) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def drain_schedule_events(group: str, schedule_id: int) -> None:
     """Handles a schedule's waiting events in sequence order. One drain per mailbox holds
-    its claim: it either hands over to a new drain task (budget spent, waiting for the
-    previous event, or retrying a failure with backoff) or releases the claim.
+    its claim: it either hands over to a new drain task (budget spent, or retrying a failure
+    with backoff) or releases the claim.
 
     acks_late: a worker that dies mid-drain leaves the task to run again; the event it was
     handling is still in the mailbox, and the handlers are idempotent. After MAX_ATTEMPTS
@@ -93,29 +94,7 @@ def drain_schedule_events(group: str, schedule_id: int) -> None:
             if box.release():
                 drain_schedule_events.apply_async(args=[group, schedule_id])
             return
-        handled = box.handled_up_to()
-        previous = box.previous_sequences([e.sequence for e in batch], HANDLERS[group])
-        for event, before in zip(batch, previous, strict=True):
-            if before is not None and handled < before:
-                waited = time.time() - box.waiting_since(event.sequence, time.time())
-                if waited < SHORT_WAIT_SECONDS:
-                    # The previous event is usually milliseconds away on another topic:
-                    # look at the mailbox again in a moment, without giving up the worker.
-                    time.sleep(0.01)
-                    break
-                if waited < settings.EVENT_ORDER_WAIT_SECONDS:
-                    drain_schedule_events.apply_async(
-                        args=[group, schedule_id], countdown=SHORT_WAIT_SECONDS
-                    )
-                    return
-                # The previous event never came (a broker that lost its data): going on is
-                # better than holding the schedule's effects back for good.
-                logger.warning(
-                    "event %s: schedule %s's previous event missing after %ss; handling it",
-                    event.envelope["event_id"],
-                    schedule_id,
-                    settings.EVENT_ORDER_WAIT_SECONDS,
-                )
+        for event in batch:
             try:
                 _run_handlers(group, event.envelope)
             except Exception as exc:
@@ -128,7 +107,6 @@ def drain_schedule_events(group: str, schedule_id: int) -> None:
                     return
                 _dead_letter(event.topic, event.envelope, exc)
             box.done(event.sequence)
-            handled = max(handled, event.sequence)
     drain_schedule_events.apply_async(args=[group, schedule_id])
 
 

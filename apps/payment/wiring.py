@@ -4,12 +4,10 @@ from contextlib import suppress
 from functools import cache
 
 from adapters.clock import SystemClock
-from adapters.messaging.outbox import OutboxEventLog
 from adapters.payment.orm import OrmIdempotencyStore, OrmPayments
 from adapters.transactions import DatabaseUnitOfWork
-from apps.concert.wiring import seat_map
 from apps.queue.wiring import waiting_room
-from apps.reservation.wiring import holds
+from apps.reservation.wiring import booking_events, holds
 from apps.user.wiring import wallet_ledger
 from domain.payment.usecases import PayForReservation, RefundPurchase
 from domain.queue.model import QueueUnavailable
@@ -37,9 +35,8 @@ def pay_for_reservation() -> PayForReservation:
         holds=holds(),
         wallets=wallet_ledger(),
         answers=idempotency_store(),
-        events=OutboxEventLog(),
+        events=booking_events(),
         slots=WaitingRoomSlots(),
-        seat_map=seat_map(),
         clock=SystemClock(),
     )
 
@@ -51,5 +48,5 @@ def refund_purchase() -> RefundPurchase:
         payments=OrmPayments(),
         holds=holds(),
         wallets=wallet_ledger(),
-        events=OutboxEventLog(),
+        events=booking_events(),
     )

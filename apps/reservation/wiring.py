@@ -11,7 +11,7 @@ from adapters.queue.connection import queue_redis
 from adapters.reservation.orm import OrmHolds
 from adapters.reservation.redis import RedisSeatLocks
 from adapters.transactions import DatabaseUnitOfWork
-from apps.concert.wiring import seat_map
+from apps.concert.wiring import seat_map_patches
 from domain.reservation.usecases import (
     CancelReservation,
     CancelScheduleReservations,
@@ -32,13 +32,19 @@ def seat_locks() -> RedisSeatLocks:
     return RedisSeatLocks(queue_redis())
 
 
+@cache
+def booking_events() -> OutboxEventLog:
+    """The event log of every use case that holds, frees or sells seats (this module's and
+    the payment module's): the seat map follows each as it commits."""
+    return OutboxEventLog(after_commit=[seat_map_patches()])
+
+
 def _parts() -> dict[str, Any]:
     return {
         "uow": DatabaseUnitOfWork(),
         "holds": holds(),
-        "events": OutboxEventLog(),
+        "events": booking_events(),
         "locks": seat_locks(),
-        "seat_map": seat_map(),
         "clock": SystemClock(),
     }
 

@@ -152,9 +152,6 @@ KAFKA_SECURITY = {
 }
 KAFKA_TOPIC_PARTITIONS = env_int("KAFKA_TOPIC_PARTITIONS", 6)
 OUTBOX_RELAY_BATCH = env_int("OUTBOX_RELAY_BATCH", 500)
-# How long an event waits for its schedule's previous event before it is handled anyway
-# (longer than a failing event's retries, 15 s, before it goes to the dead letters).
-EVENT_ORDER_WAIT_SECONDS = env_int("EVENT_ORDER_WAIT_SECONDS", 60)
 # Sales are exported to the data platform when a URL is set (signed with the secret).
 DATA_PLATFORM_URL = env_str("DATA_PLATFORM_URL", "")
 DATA_PLATFORM_SECRET = env_str("DATA_PLATFORM_SECRET", "")

@@ -77,6 +77,14 @@ class IdempotencyInFlight(Conflict):
     retry_after = 1
 
 
+def answer_stored_first(stored: StoredAnswer | None) -> StoredAnswer:
+    """Another request with the same key stored its answer first: that answer, or
+    IdempotencyInFlight while the first request has not committed one yet."""
+    if stored is None:
+        raise IdempotencyInFlight("the first request with this key is running")
+    return stored
+
+
 class IdempotencyKeyReused(Unprocessable):
     code = "idempotency_key_reused"
     title = "This Idempotency-Key was used with a different request"

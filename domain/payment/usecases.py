@@ -5,16 +5,16 @@ from domain.events import EventLog
 from domain.payment.events import PaymentRefunded, PaymentSucceeded
 from domain.payment.model import (
     IdempotencyClaim,
-    IdempotencyInFlight,
     KeyAnsweredMeanwhile,
     PaymentReceipt,
     ReservationExpired,
     StoredAnswer,
+    answer_stored_first,
 )
 from domain.payment.ports import ActiveSlots, IdempotencyStore, Payments, RenderReceipt
 from domain.reservation.events import ReservationCancelled
 from domain.reservation.model import NotCancellable, ReservationStatus
-from domain.reservation.ports import Clock, Holds, SeatMap
+from domain.reservation.ports import Clock, Holds
 from domain.unit_of_work import UnitOfWork
 from domain.user.model import LedgerKind
 from domain.user.ports import WalletLedger
@@ -28,8 +28,8 @@ class PayForReservation:
     hold that lapsed before the payment is refused before any point moves; a reservation
     is paid at most once; the key's answer commits with the payment, so a key answers
     the same whatever crashes; after commit the fan's waiting-room slot is released and the
-    seat map shows the seats sold. A key that already has an answer gets it back
-    (StoredAnswer), and nothing else happens.
+    seat map shows the seats sold (its reaction to PaymentSucceeded). A key that already
+    has an answer gets it back (StoredAnswer), and nothing else happens.
     """
 
     uow: UnitOfWork
@@ -39,7 +39,6 @@ class PayForReservation:
     answers: IdempotencyStore
     events: EventLog
     slots: ActiveSlots
-    seat_map: SeatMap
     clock: Clock
 
     def __call__(
@@ -56,13 +55,9 @@ class PayForReservation:
                 lambda: self._pay(claim, reservation_id, schedule_id, render, now)
             )
         except KeyAnsweredMeanwhile:
-            stored = self.answers.stored(claim, now=now)
-            if stored is None:
-                raise IdempotencyInFlight("the first request with this key is running") from None
-            return stored.for_claim(claim)
+            return answer_stored_first(self.answers.stored(claim, now=now)).for_claim(claim)
         if isinstance(outcome, PaymentReceipt):
             self.slots.release(schedule_id=schedule_id, user_id=claim.user_id)
-            self.seat_map.seats_sold(schedule_id=schedule_id, seat_ids=outcome.seat_ids)
         return outcome
 
     def _pay(

@@ -1,4 +1,3 @@
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -29,18 +28,6 @@ class SeatLocks(Protocol):
         ...
 
     def release(self, *, schedule_id: int, seat_ids: tuple[int, ...], owner: str) -> None: ...
-
-
-class SeatMap(Protocol):
-    """The seat map fans read, told what the database has just committed, so that the next
-    read shows it. An accelerator only: a change it misses (Redis down) shows when the map
-    is next built from the database."""
-
-    def seats_held(self, *, schedule_id: int, seat_ids: Sequence[int]) -> None: ...
-
-    def seats_freed(self, *, schedule_id: int, seat_ids: Sequence[int]) -> None: ...
-
-    def seats_sold(self, *, schedule_id: int, seat_ids: Sequence[int]) -> None: ...
 
 
 class Holds(Protocol):

@@ -14,7 +14,7 @@ from domain.reservation.model import (
     SeatUnavailable,
     checked_seat_ids,
 )
-from domain.reservation.ports import Clock, Holds, SeatLocks, SeatMap
+from domain.reservation.ports import Clock, Holds, SeatLocks
 from domain.unit_of_work import UnitOfWork
 
 
@@ -31,14 +31,13 @@ class HoldSeats:
     seat is ever held or sold for two reservations (the database's conditional UPDATE
     decides, in seat id order); losers are usually turned away by Redis before they reach
     the database; Redis locks are given back when the database says no; the seat map shows
-    the hold from the next read on.
+    the hold from the next read on (domain/concert/seat_map.py reacts to SeatsHeld).
     """
 
     uow: UnitOfWork
     holds: Holds
     events: EventLog
     locks: SeatLocks
-    seat_map: SeatMap
     clock: Clock
     max_seats_per_fan: int
     lock_ttl_ms: int = 300_000
@@ -69,7 +68,6 @@ class HoldSeats:
         except BaseException:
             self.locks.release(schedule_id=schedule_id, seat_ids=seats, owner=owner)
             raise
-        self.seat_map.seats_held(schedule_id=schedule_id, seat_ids=held.seat_ids)
         return held
 
     def _hold(
@@ -177,7 +175,6 @@ class CancelReservation:
     events: EventLog
     refund: Refund
     locks: SeatLocks
-    seat_map: SeatMap
     clock: Clock
 
     def __call__(self, *, reservation_id: int, user_id: int) -> Cancellation:
@@ -195,7 +192,6 @@ class CancelReservation:
         self.locks.release(
             schedule_id=current.schedule_id, seat_ids=current.seat_ids, owner=lock_owner(user_id)
         )
-        self.seat_map.seats_freed(schedule_id=current.schedule_id, seat_ids=current.seat_ids)
         cancelled = self.holds.get(reservation_id=reservation_id, user_id=user_id)
         return Cancellation(reservation=cancelled, refunded=refunded)
 
@@ -210,7 +206,6 @@ class ReleaseHolds:
     holds: Holds
     events: EventLog
     locks: SeatLocks
-    seat_map: SeatMap
     clock: Clock
 
     def __call__(
@@ -237,7 +232,6 @@ class ReleaseHolds:
             self.locks.release(
                 schedule_id=held.schedule_id, seat_ids=held.seat_ids, owner=lock_owner(held.user_id)
             )
-            self.seat_map.seats_freed(schedule_id=held.schedule_id, seat_ids=held.seat_ids)
             released.append(held)
         return released, refused
 
@@ -251,7 +245,6 @@ class ExpireHolds:
     holds: Holds
     events: EventLog
     locks: SeatLocks
-    seat_map: SeatMap
     clock: Clock
     batch: int = 500
 
@@ -268,9 +261,6 @@ class ExpireHolds:
                     schedule_id=reservation.schedule_id,
                     seat_ids=reservation.seat_ids,
                     owner=lock_owner(reservation.user_id),
-                )
-                self.seat_map.seats_freed(
-                    schedule_id=reservation.schedule_id, seat_ids=reservation.seat_ids
                 )
             expired += len(done)
             if len(done) < self.batch:
@@ -292,7 +282,6 @@ class CancelScheduleReservations:
     events: EventLog
     refund: Refund
     locks: SeatLocks
-    seat_map: SeatMap
     clock: Clock
     batch: int = 200
 
@@ -322,7 +311,6 @@ class CancelScheduleReservations:
                     seat_ids=reservation.seat_ids,
                     owner=lock_owner(reservation.user_id),
                 )
-                self.seat_map.seats_freed(schedule_id=schedule_id, seat_ids=reservation.seat_ids)
                 done += 1
         return done
 

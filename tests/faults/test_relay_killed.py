@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 
 from adapters.concert.ranking import TICKETS_KEY
-from adapters.messaging.envelope import EVENT_TYPES
+from adapters.messaging.envelope import events_topic
 from adapters.messaging.outbox import record_event
 from apps.concert.models import ScheduleRecord
 from apps.events.handlers import ranking
@@ -72,7 +72,7 @@ def test_a_relay_killed_mid_batch_loses_nothing_and_doubles_no_effect(
     os.killpg(second.pid, signal.SIGTERM)
     second.wait(20)
 
-    topics = [f"{prefix}{t}" for t in EVENT_TYPES]
+    topics = [events_topic(prefix)]
     # At least once: at most one batch published by the first relay and not marked.
     messages = read_messages(topics, EVENTS + BATCH, timeout=8)
     envelopes = [json.loads(m.value()) for m in messages]

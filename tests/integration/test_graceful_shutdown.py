@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from adapters.messaging.envelope import events_topic
 from adapters.messaging.outbox import record_event
 from apps.events.models import OutboxEventRecord
 from tests.celery_worker import subprocess_env
@@ -70,7 +71,7 @@ def test_the_relay_stops_between_batches_and_loses_nothing(
     stopped.append(rest)
     rest.communicate(timeout=60)
     assert not OutboxEventRecord.objects.filter(published_at__isnull=True).exists()
-    topics = [f"{prefix}reservation.held"]
+    topics = [events_topic(prefix)]
     sent = [m.value() for m in read_messages(topics, 201, timeout=15)]  # one more, if any
     assert len(sent) == 200 and len(set(sent)) == 200
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
 
-from adapters.messaging.envelope import EVENT_TYPES
+from adapters.messaging.envelope import events_topic
 from adapters.messaging.outbox import record_event
 from adapters.messaging.relay import DeliveryFailed, OutboxRelay, ensure_topics
 from apps.concert.models import ScheduleRecord
@@ -35,8 +35,8 @@ def prefix() -> Iterator[str]:
 
 
 def consume(prefix: str, count: int, *, bootstrap: str | None = None) -> list[Any]:
-    """The first `count` events that reached the topics of this prefix."""
-    return read_messages([f"{prefix}{t}" for t in EVENT_TYPES], count, bootstrap=bootstrap)
+    """The first `count` events that reached the events topic of this prefix."""
+    return read_messages([events_topic(prefix)], count, bootstrap=bootstrap)
 
 
 def relay(prefix: str, **options: Any) -> OutboxRelay:

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from adapters.messaging.envelope import events_topic
 from adapters.messaging.outbox import correlation_id
 from adapters.messaging.relay import OutboxRelay, ensure_topics
 from adapters.tracing import REQUEST_ID
@@ -25,9 +26,10 @@ from apps.events.models import OutboxEventRecord
 from apps.events.tasks import dispatch_events, handle_event
 from apps.reservation.wiring import hold_seats
 from tests.celery_worker import CeleryWorker, empty_celery_queues
-from tests.conftest import Fan
+from tests.conftest import Fan, fund
 from tests.e2e.granian import running_granian, server_env
 from tests.kafka_reader import read_messages
+from tests.purchases import pay_held
 
 EXPORTED = InMemorySpanExporter()
 
@@ -84,21 +86,30 @@ def test_the_events_of_a_request_are_published_and_handled_under_its_id(
 ) -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}."
     schedule = make_schedule(seats=2)
+    fund(fan.id, 10_000)
     token = correlation_id.set("trace-me-8")  # as CorrelationIdMiddleware does
     try:
-        hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=[schedule.seats.first().id])
+        seat = schedule.seats.first().id
+        held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=[seat])
+        pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
     finally:
         correlation_id.reset(token)
-    assert OutboxEventRecord.objects.get().correlation_id == "trace-me-8"
+    assert {e.correlation_id for e in OutboxEventRecord.objects.all()} == {"trace-me-8"}
 
     with override_settings(KAFKA_TOPIC_PREFIX=prefix):
         ensure_topics(settings.KAFKA_BOOTSTRAP_SERVERS, prefix=prefix, partitions=1)
         relay = OutboxRelay(bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS, topic_prefix=prefix)
-        assert relay.run(stop_after_idle=0.3) == 1
-    [message] = read_messages([f"{prefix}reservation.held"], 1)
+        assert relay.run(stop_after_idle=0.3) == 2
+    messages = read_messages([events_topic(prefix)], 2)
+    dispatch_events("concert", [(m.topic(), json.loads(m.value())) for m in messages])
+    # The concert group reacts to the payment, not to the hold.
+    assert spans("trace-me-8") == [
+        "publish reservation.held",
+        "publish payment.succeeded",
+        "consume payment.succeeded",
+    ]
+    message = messages[1]
     envelope: dict[str, Any] = json.loads(message.value())
-    dispatch_events("concert", [(message.topic(), envelope)])
-    assert spans("trace-me-8") == ["publish reservation.held", "consume reservation.held"]
 
     # A real worker, tracing to a file: the instrumentation opens the task's span (and
     # carries the trace in the task headers), and the span gets the id the task carries.
@@ -112,14 +123,14 @@ def test_the_events_of_a_request_are_published_and_handled_under_its_id(
         finally:
             correlation_id.reset(token)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "handle reservation.held" not in worker_spans(
+        while time.monotonic() < deadline and "handle payment.succeeded" not in worker_spans(
             traces, "trace-me-8"
         ):
             time.sleep(0.2)
     finally:
         worker.stop()
     handled = worker_spans(traces, "trace-me-8")
-    assert "handle reservation.held" in handled
+    assert "handle payment.succeeded" in handled
     assert "run/apps.events.tasks.handle_event" in handled, handled
 
 

@@ -297,8 +297,9 @@ def test_event_mailboxes_and_the_ranking_work_the_same_on_a_cluster(client: Any)
 
     box = ScheduleMailbox(client, group="concert", schedule_id=5, claim_seconds=60)
     assert box.post(topic="t", envelope={"sequence": 3})
+    assert box.failed(3) == 1
     box.done(3)
-    assert box.handled_up_to() == 3 and box.next_events(5) == [] and not box.release()
+    assert box.next_events(5) == [] and not box.release()
 
 
 def test_heartbeats_keep_the_place_and_silence_loses_it(

@@ -2,14 +2,18 @@
 refunds, expiry and the refund saga's step, checked in milliseconds without services.
 The same rules against MariaDB, with real concurrency, are in tests/integration."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from domain.concert.events import ScheduleCancelled
 from domain.concert.model import SaleClosed, SaleWindow, SeatStatus
+from domain.concert.seat_map import PatchSeatMap
 from domain.concert.usecases import CancelSchedule
+from domain.payment.events import PaymentRefunded, PaymentSucceeded
 from domain.payment.model import (
     AlreadyPaid,
     IdempotencyClaim,
@@ -21,6 +25,7 @@ from domain.payment.model import (
 )
 from domain.payment.usecases import PayForReservation, RefundPurchase
 from domain.queue.model import NotAdmitted
+from domain.reservation.events import HoldExpired, ReservationCancelled, SeatsHeld
 from domain.reservation.model import (
     NotCancellable,
     ReservationStatus,
@@ -68,7 +73,6 @@ class Booking:
     answers: FakeAnswers = field(default_factory=FakeAnswers)
     events: FakeEvents = field(default_factory=FakeEvents)
     locks: FakeSeatLocks = field(default_factory=FakeSeatLocks)
-    seat_map: FakeSeatMap = field(default_factory=FakeSeatMap)
     slots: FakeSlots = field(default_factory=FakeSlots)
 
     def __post_init__(self) -> None:
@@ -84,7 +88,6 @@ class Booking:
             "holds": self.holds,
             "events": self.events,
             "locks": self.locks,
-            "seat_map": self.seat_map,
             "clock": self.clock,
         }
         self.refund = RefundPurchase(
@@ -107,9 +110,16 @@ class Booking:
             answers=self.answers,
             events=self.events,
             slots=self.slots,
-            seat_map=self.seat_map,
             clock=self.clock,
         )
+
+    def seat_map(self) -> FakeSeatMap:
+        """The seat map after the committed events (the fake unit of work rolls back the
+        events of a failed one), through the seat map's reaction to them."""
+        shown = FakeSeatMap()
+        for event in self.events.recorded:
+            PatchSeatMap(shown)(event)
+        return shown
 
     def pay(
         self, reservation_id: int, *, user: int = FAN, key: str = "k1", body: str = "b"
@@ -139,7 +149,7 @@ def test_a_hold_takes_every_seat_announces_itself_and_shows_on_the_map(booking: 
     assert held.expires_at == NOW + timedelta(seconds=300)
     assert booking.seat(101) is booking.seat(102) is SeatStatus.HELD
     assert booking.events.types() == ["reservation.held"]
-    assert booking.seat_map.shown == {101: SeatStatus.HELD, 102: SeatStatus.HELD}
+    assert booking.seat_map().shown == {101: SeatStatus.HELD, 102: SeatStatus.HELD}
     assert booking.uow.commits == 1
 
 
@@ -213,7 +223,7 @@ def test_a_payment_moves_points_and_seats_together(booking: Booking) -> None:
     assert booking.holds.reservations[held.id].status is ReservationStatus.CONFIRMED
     assert booking.events.types() == ["reservation.held", "payment.succeeded"]
     assert booking.slots.released == [(SHOW, FAN)]
-    assert booking.seat_map.shown[101] is SeatStatus.SOLD
+    assert booking.seat_map().shown[101] is SeatStatus.SOLD
 
 
 def test_a_payment_at_the_holds_expiry_is_refused_and_moves_nothing(booking: Booking) -> None:
@@ -282,6 +292,12 @@ def test_a_seat_lost_after_the_hold_lapsed_fails_the_payment(booking: Booking) -
 # --- cancellations, refunds, expiry ------------------------------------------------------
 
 
+def map_shows_the_seats(booking: Booking, seat_ids: Sequence[int]) -> bool:
+    """The seat map, following the committed events, shows each seat as the database has it."""
+    shown = booking.seat_map().shown
+    return all(shown.get(seat) is booking.seat(seat) for seat in seat_ids)
+
+
 def test_a_fan_releases_a_live_hold(booking: Booking) -> None:
     held = booking.hold(user_id=FAN, schedule_id=SHOW, seat_ids=[101])
     cancelled = booking.cancel(reservation_id=held.id, user_id=FAN)
@@ -289,6 +305,7 @@ def test_a_fan_releases_a_live_hold(booking: Booking) -> None:
     assert cancelled.reservation.status is ReservationStatus.CANCELLED
     assert booking.seat(101) is SeatStatus.AVAILABLE and booking.locks.owners == {}
     assert booking.events.recorded[-1].payload()["refunded"] == 0
+    assert map_shows_the_seats(booking, [101])
     booking.clock.advance(1)
     with pytest.raises(NotCancellable):
         booking.cancel(reservation_id=held.id, user_id=FAN)
@@ -303,6 +320,7 @@ def test_a_purchase_is_refunded_in_full_inside_the_refund_window(booking: Bookin
     assert booking.seat(101) is SeatStatus.AVAILABLE
     assert booking.payments.payments[1].status is PaymentStatus.REFUNDED
     assert booking.events.types()[-2:] == ["reservation.cancelled", "payment.refunded"]
+    assert map_shows_the_seats(booking, [101, 102])  # freed by its reservation.cancelled
 
 
 def test_the_refund_window_closes_at_its_time_for_fans_but_not_for_operators(
@@ -331,6 +349,7 @@ def test_expiry_ends_lapsed_holds_once_and_frees_their_seats(booking: Booking) -
     assert booking.seat(101) is SeatStatus.AVAILABLE and booking.seat(102) is SeatStatus.HELD
     assert booking.events.types()[-1] == "reservation.expired"
     assert (SHOW, 101) not in booking.locks.owners
+    assert map_shows_the_seats(booking, [101, 102])
 
 
 def test_an_operator_releases_stuck_holds_but_not_purchases(booking: Booking) -> None:
@@ -340,6 +359,7 @@ def test_an_operator_releases_stuck_holds_but_not_purchases(booking: Booking) ->
     released, refused = booking.release(reservation_ids=[stuck.id, paid.id])
     assert [r.id for r in released] == [stuck.id] and list(refused) == [paid.id]
     assert booking.seat(101) is SeatStatus.AVAILABLE and booking.seat(102) is SeatStatus.SOLD
+    assert map_shows_the_seats(booking, [101, 102])
 
 
 def test_a_cancelled_show_refunds_every_purchase_and_frees_every_hold_once(
@@ -359,6 +379,7 @@ def test_a_cancelled_show_refunds_every_purchase_and_frees_every_hold_once(
     assert all(booking.seat(s) is SeatStatus.AVAILABLE for s in SEATS[:4])
     assert booking.holds.reservations[other.id].status is ReservationStatus.HELD
     assert booking.events.types().count("payment.refunded") == 1
+    assert map_shows_the_seats(booking, SEATS[:5])
 
 
 def test_a_show_is_cancelled_once_and_announces_it_once() -> None:
@@ -379,3 +400,39 @@ def test_a_show_is_cancelled_once_and_announces_it_once() -> None:
     assert cancel(schedule_id=SHOW) is True
     assert cancel(schedule_id=SHOW) is False
     assert [e.payload() for e in events.recorded] == [{"schedule_id": SHOW, "concert_id": 77}]
+
+
+def test_the_seat_map_reacts_to_each_booking_event_and_to_nothing_else() -> None:
+    shown = FakeSeatMap()
+    patch = PatchSeatMap(shown)
+    patch(
+        SeatsHeld(
+            schedule_id=SHOW,
+            reservation_id=1,
+            user_id=FAN,
+            seat_ids=(101, 102),
+            amount=2000,
+            expires_at=NOW,
+        )
+    )
+    patch(
+        PaymentSucceeded(
+            schedule_id=SHOW,
+            payment_id=1,
+            reservation_id=1,
+            user_id=FAN,
+            seat_ids=(101,),
+            amount=1000,
+        )
+    )
+    patch(HoldExpired(schedule_id=SHOW, reservation_id=2, seat_ids=(102,)))
+    assert shown.shown == {101: SeatStatus.SOLD, 102: SeatStatus.AVAILABLE}
+    patch(ReservationCancelled(schedule_id=SHOW, reservation_id=1, seat_ids=(101,), refunded=1000))
+    patch(
+        PaymentRefunded(
+            schedule_id=SHOW, reservation_id=1, payment_id=1, seat_ids=(101,), refunded=1000
+        )
+    )
+    assert shown.shown == {101: SeatStatus.AVAILABLE, 102: SeatStatus.AVAILABLE}
+    patch(ScheduleCancelled(schedule_id=SHOW, concert_id=1))  # nothing to show
+    assert shown.shown == {101: SeatStatus.AVAILABLE, 102: SeatStatus.AVAILABLE}

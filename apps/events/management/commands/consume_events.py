@@ -1,7 +1,8 @@
 """Turn domain events into Celery tasks: `manage.py consume_events [--group concert]`.
 
-Scale by running more consumers of a group (up to the topics' partition count) and more
-Celery workers."""
+Every group reads the one events topic and hands on the types it reacts to. Scale by
+running more consumers of a group (up to the topic's partition count) and more Celery
+workers."""
 
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.messaging.consumer import EventConsumer
+from adapters.messaging.envelope import events_topic
 from adapters.messaging.shutdown import stop_on_signals
 from apps.events.handlers import HANDLERS
 from apps.events.tasks import dispatch_events
@@ -35,9 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, group: str, **options: Any) -> None:
         configure_tracing("consumer")
-        prefix = settings.KAFKA_TOPIC_PREFIX
-        topics = [f"{prefix}{event_type}" for event_type in HANDLERS[group]]
-        if not topics:
+        if not HANDLERS[group]:
             raise CommandError(f"group {group} reacts to no event")
 
         def dispatch(events: list[tuple[str, dict[str, Any]]]) -> None:
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         consumer = EventConsumer(
             bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS,
             group=group,
-            topics=topics,
+            topics=[events_topic(settings.KAFKA_TOPIC_PREFIX)],
             dispatch=dispatch,
             group_id=options["group_id"],
         )

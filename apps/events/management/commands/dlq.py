@@ -1,8 +1,9 @@
-"""Dead letters: `manage.py dlq list <event type>` and `manage.py dlq replay <event type>`.
+"""Dead letters: `manage.py dlq list [--type <event type>]` and `manage.py dlq replay`.
 
-`list` reads `<topic>.dlq` from the start without consuming it. `replay` publishes every
-dead letter not yet replayed back to its topic, for the consumers to handle again (handlers
-are idempotent), and remembers how far it got (consumer group `ticketing.dlq-replay`).
+`list` reads `events.dlq` (with the topic prefix) from the start without consuming it.
+`replay` publishes every dead letter not yet replayed back to the events topic, with its
+schedule key, for the consumers to handle again (handlers are idempotent), and remembers
+how far it got (consumer group `ticketing.dlq-replay`).
 """
 
 import json
@@ -14,7 +15,7 @@ from confluent_kafka import Consumer, Producer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from adapters.messaging.envelope import EVENT_TYPES
+from adapters.messaging.envelope import EVENT_TYPES, events_topic
 from adapters.messaging.kafka_client import client_config
 from adapters.messaging.relay import producer_config
 
@@ -45,18 +46,30 @@ def read_all(topic: str, *, group: str, idle_seconds: float = 3.0) -> tuple[Cons
     return consumer, messages
 
 
+def _type_of(value: bytes | None) -> str:
+    try:
+        envelope = json.loads(value or b"")
+    except ValueError:
+        return ""  # a poison message: no type to go by
+    return str(envelope.get("type", "")) if isinstance(envelope, dict) else ""
+
+
 class Command(BaseCommand):
-    help = "List or replay the dead letters of one event type."
+    help = "List or replay the dead letters of the events topic."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["list", "replay"])
-        parser.add_argument("event_type", choices=EVENT_TYPES)
+        parser.add_argument(
+            "--type", dest="event_type", choices=EVENT_TYPES, help="list only this type"
+        )
 
-    def handle(self, *args: Any, action: str, event_type: str, **options: Any) -> None:
-        topic = f"{settings.KAFKA_TOPIC_PREFIX}{event_type}"
+    def handle(self, *args: Any, action: str, event_type: str | None, **options: Any) -> None:
+        topic = events_topic(settings.KAFKA_TOPIC_PREFIX)
         if action == "list":
             consumer, messages = read_all(f"{topic}.dlq", group=f"dlq-list-{uuid.uuid4().hex}")
             consumer.close()
+            if event_type:
+                messages = [m for m in messages if _type_of(m.value()) == event_type]
             for message in messages:
                 error = dict(message.headers() or []).get("error", b"").decode()
                 self.stdout.write(
@@ -70,6 +83,9 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"{len(messages)} dead letters")
             return
+        if event_type:
+            # A replay commits how far it got: one that skipped some would lose them.
+            raise CommandError("replay takes every dead letter; --type is for list")
         consumer, messages = read_all(f"{topic}.dlq", group="ticketing.dlq-replay")
         producer = Producer(producer_config(settings.KAFKA_BOOTSTRAP_SERVERS))
         for message in messages:
