@@ -20,6 +20,7 @@ from domain.queue.model import (
     NotInQueue,
     PlaceState,
     QueueNotFound,
+    QueuePhase,
     QueueSettings,
     QueueUnavailable,
 )
@@ -239,6 +240,20 @@ def test_eta_follows_the_measured_admission_rate(
     place = room.place(schedule_id=schedule, user_id=205, now_ms=now)
     assert place.position == 100
     assert 15 <= place.eta_seconds <= 30  # ~5/s measured; the configured rate would say 1
+
+
+def test_when_the_sale_closes_waiting_fans_are_told_and_admitted_ones_keep_their_slot(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    schedule = make_queue(max_active=1, closes=T0 + 10_000)
+    for user in (1, 2):
+        enter(room, schedule, user)  # 1 is admitted, 2 waits
+    assert room.place(schedule_id=schedule, user_id=2, now_ms=T0 + 9_000).position == 1
+    after = T0 + 10_000
+    assert room.state(schedule_id=schedule, now_ms=after).phase is QueuePhase.CLOSED
+    with pytest.raises(SaleClosed):  # as the public state says; no ETA that never comes
+        room.place(schedule_id=schedule, user_id=2, now_ms=after)
+    assert room.place(schedule_id=schedule, user_id=1, now_ms=after).state is PlaceState.ADMITTED
 
 
 def test_closed_unknown_and_rate_limited_entries(

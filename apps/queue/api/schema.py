@@ -153,6 +153,7 @@ def add_queue_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             {
                 "200": _place("the place; status pre_queue before the sale opens"),
                 "404": _problem("not_in_queue"),
+                "409": _problem("sale_closed: the sale closed before the fan was admitted"),
             },
         ),
         "delete": _operation(

@@ -4,7 +4,7 @@
 // first payment instead of paying again.
 
 import { api } from "../api.js";
-import { accessFor, forgetAccess } from "../booking_access.js";
+import { forgetAccess, freshAccess } from "../booking_access.js";
 import { scheduleDetail } from "../catalog.js";
 import { announce, byId, h, hide, show } from "../dom.js";
 import { formatClock, formatDateTime, formatPoints, seatLabel } from "../format.js";
@@ -93,12 +93,13 @@ function seatMapLink(text = "Back to the seat map") {
 
 async function pay() {
   if (paying || finished) return; // a second click while the first is under way sends nothing
-  const access = accessFor(reservation.schedule_id);
+  paying = true;
+  const access = await freshAccess(reservation.schedule_id);
   if (!access) {
+    paying = false;
     message(messageFor({ code: "not_admitted" }), h("a", { href: `/schedules/${reservation.schedule_id}/queue` }, "Back to the waiting room"));
     return;
   }
-  paying = true;
   message(null);
   renderTotals();
   try {

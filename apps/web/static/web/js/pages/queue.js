@@ -154,6 +154,8 @@ async function heartbeat() {
   } catch (error) {
     if (error.code === "not_in_queue") {
       end(messageFor(error), { canRejoin: true });
+    } else if (error.code === "sale_closed") {
+      end(messageFor(error), { canRejoin: false }); // the line moves no more
     } else if (error.status === 401) {
       requireSignIn();
     } else {

@@ -2,7 +2,7 @@
 // someone else took meanwhile (409) refreshes the map in place, and the fan picks again.
 
 import { api } from "../api.js";
-import { accessFor, forgetAccess } from "../booking_access.js";
+import { forgetAccess, freshAccess, wasAdmitted } from "../booking_access.js";
 import { scheduleDetail } from "../catalog.js";
 import { announce, byId, h, hide, show } from "../dom.js";
 import { formatDateTime, formatPoints, seatLabel } from "../format.js";
@@ -100,10 +100,10 @@ async function refreshMap() {
 }
 
 async function hold() {
-  const access = accessFor(scheduleId);
-  if (!access) return location.replace(`/schedules/${scheduleId}/queue`);
   if (holding || selected.size === 0) return;
   holding = true;
+  const access = await freshAccess(scheduleId);
+  if (!access) return location.replace(`/schedules/${scheduleId}/queue`);
   const asked = [...selected];
   message(null);
   render();
@@ -156,7 +156,7 @@ async function showExistingHold() {
 }
 
 async function start() {
-  if (!accessFor(scheduleId)) return location.replace(`/schedules/${scheduleId}/queue`);
+  if (!wasAdmitted(scheduleId)) return location.replace(`/schedules/${scheduleId}/queue`);
   byId("hold").addEventListener("click", hold);
   try {
     const schedule = await scheduleDetail(scheduleId);
