@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from adapters.concert.orm import insert_seats
-from apps.concert.catalog import forget_catalog, forget_seat_map, seats_available_at
+from apps.concert.catalog import seats_available_at
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from apps.concert.seating import add_seats
 from apps.concert.wiring import cancel_schedule
 from apps.queue.wiring import clock, waiting_room
 from apps.reservation.models import ReservationRecord
@@ -213,9 +213,7 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
             plans = form.cleaned_data["sections"]
             created = 0
             for schedule in queryset:
-                created += insert_seats(schedule_id=schedule.id, seats=lay_out_seats(plans))
-                forget_seat_map(schedule.id)
-            forget_catalog()
+                created += add_seats(schedule_id=schedule.id, seats=lay_out_seats(plans))
             self.message_user(request, f"Created {created:,} seats.", messages.SUCCESS)
             return None
         context = {

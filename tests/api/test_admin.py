@@ -1,12 +1,16 @@
 """Operators' pages render, and the seat generator makes a schedule's seats."""
 
+import json
 from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from adapters.queue.connection import queue_redis
+from apps.concert import catalog
 from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.concert.wiring import seat_map
 from apps.reservation.models import ReservationRecord
 from apps.reservation.wiring import hold_seats
 from apps.user.models import LedgerEntryRecord
@@ -84,6 +88,27 @@ def test_generate_seats_action_lays_out_sections(
         },
     )
     assert seats.count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generated_seats_show_on_a_seat_map_that_was_read_before(
+    staff: Client, make_schedule: Callable[..., ScheduleRecord]
+) -> None:
+    """A bulk insert sends no signals: add_seats drops the stored map once they commit."""
+    queue_redis.cache_clear()
+    seat_map.cache_clear()
+    schedule = make_schedule(seats=0)
+    assert json.loads(catalog.seat_map_json(schedule.id))["seats"] == []  # stored empty
+    staff.post(
+        "/admin/concert/schedulerecord/",
+        {
+            "action": "generate_seats",
+            "_selected_action": [schedule.id],
+            "apply": "1",
+            "sections": "Floor, R, 50, 2, 3",
+        },
+    )
+    assert len(json.loads(catalog.seat_map_json(schedule.id))["seats"]) == 6
 
 
 def test_a_bad_layout_is_shown_back_to_the_operator(

@@ -4,9 +4,10 @@ from domain.user.model import (
     MAX_CHARGE,
     InvalidAmount,
     LedgerKind,
+    UsernameTaken,
     checked_charge_amount,
 )
-from domain.user.usecases import ChargeWallet
+from domain.user.usecases import ChargeWallet, RegisterFan
 from tests.fakes import FakeUnitOfWork, FakeWallets
 
 
@@ -49,3 +50,25 @@ def test_a_refused_charge_leaves_no_trace() -> None:
         charge_wallet(ledger)(user_id=7, amount=0)
     assert ledger.entries == []
     assert ledger.balances == {7: 0}
+
+
+class FakeAccounts:
+    """Usernames are unique, as the database's constraint makes them."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def create(self, *, username: str, password: str) -> int:
+        if username in self.ids:
+            raise UsernameTaken(f"the username {username} is taken")
+        self.ids[username] = len(self.ids) + 1
+        return self.ids[username]
+
+
+def test_a_fan_registers_once_per_username() -> None:
+    register = RegisterFan(accounts=FakeAccounts())
+    assert register(username="ana", password="long enough password") == 1
+    assert register(username="ben", password="long enough password") == 2
+    with pytest.raises(UsernameTaken) as raised:
+        register(username="ana", password="another password")
+    assert raised.value.code == "username_taken"

@@ -22,10 +22,9 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from adapters.concert.orm import insert_seats
 from adapters.user.orm import create_funded_fans
-from apps.concert.catalog import forget_catalog
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
+from apps.concert.seating import add_seats
 from apps.ops.progress import ProgressBar
 from apps.payment.wiring import pay_for_reservation
 from apps.reservation.wiring import hold_seats
@@ -133,7 +132,6 @@ class Command(BaseCommand):
         if sold_out:
             self._sell_out(sold_out, fans)
         self._ensure_staff()
-        forget_catalog()
         if options["tokens_out"]:
             self._write_tokens(options["tokens_out"], fans, options["token_minutes"])
         self._print_credentials()
@@ -189,9 +187,7 @@ class Command(BaseCommand):
                 )
                 if shape.kind == "sold_out":
                     sold_out = schedule.id
-                insert_seats(
-                    schedule_id=schedule.id, seats=lay_out_seats(plans), on_batch=bar.advance
-                )
+                add_seats(schedule_id=schedule.id, seats=lay_out_seats(plans), on_batch=bar.advance)
         if total == 0:
             self.stdout.write("no seats requested")
         return sold_out
