@@ -3,9 +3,10 @@
 // queue state (politely, more often near the front), sends a heartbeat (its own GET
 // .../queue) every heartbeat_seconds, and claims its access token with the same GET as soon
 // as `serving` reaches its entry number. Then it loads the seat map once, holds one
-// available seat (on a 409 another from the same map; a fresh map after a few) and pays. LEAVE_SHARE of the fans leave the queue
-// after their first look at the state; NO_PAY_SHARE hold a seat and never pay (the hold
-// expires and the seat is sold again).
+// available seat and pays; after a 409 it asks for the seat statuses alone (a byte a seat,
+// .../seats/statuses) and tries another, as the seat page does. LEAVE_SHARE of the fans
+// leave the queue after their first look at the state; NO_PAY_SHARE hold a seat and never
+// pay (the hold expires and the seat is sold again).
 //
 // k6 cannot run 20,000 VUs on a small machine, so each of AGENTS VUs plays FANS / AGENTS fans,
 // each with its own JWT and its own timeline. Fans are user ids from FANS_FILE ([id, ...]).
@@ -31,7 +32,6 @@ const LEAVE_SHARE = Number(__ENV.LEAVE_SHARE || 0.05);
 const NO_PAY_SHARE = Number(__ENV.NO_PAY_SHARE || 0.05);
 const ADMIT_RATE = Number(__ENV.ADMIT_RATE || 30);
 const HOLD_TRIES = 6;
-const MAP_TRIES = 3; // conflicts before a fresh seat map
 // Shorter waits than this are within a poll's granularity: their ETA error says nothing.
 const ETA_MIN_WAIT_MS = 3000;
 const fanIds = new SharedArray("fans", () => JSON.parse(open(__ENV.FANS_FILE)));
@@ -73,16 +73,41 @@ function entryNumber(queueToken) {
   return queueToken ? Number(queueToken.split(".")[3]) : 0;
 }
 
-// A random available seat from the seat map's JSON, without parsing all of it: from a random
-// point, the next "available" status, and that seat's id before it.
-function availableSeat(body) {
-  const marker = '"status":"available"';
-  const start = Math.floor(Math.random() * body.length);
-  let at = body.indexOf(marker, start);
-  if (at < 0) at = body.indexOf(marker);
-  if (at < 0) return null;
-  const idAt = body.lastIndexOf('"id":', at);
-  return parseInt(body.slice(idAt + 5, body.indexOf(",", idAt)), 10);
+// The seat ids of the map in its order: the same layout for every fan of this VU, parsed by
+// its first fan (k6's cost, not the servers'; every fan still loads the whole map once).
+// The others take the map as bytes and read only its statuses, the letters at its end.
+let seatIds = null;
+
+function text(bytes) {
+  let out = "";
+  for (let at = 0; at < bytes.length; at += 4096) {
+    out += String.fromCharCode.apply(null, bytes.subarray(at, at + 4096));
+  }
+  return out;
+}
+
+function loadSeatMap(fan, url) {
+  const first = seatIds === null;
+  const map = http.get(url, { headers: fan.headers, tags: { name: "seat_map" },
+                              responseType: first ? "text" : "binary" });
+  record(map);
+  seatMapTime.add(map.timings.duration);
+  if (map.status !== 200) return "";
+  if (first) {
+    const whole = map.json();
+    seatIds = whole.seats.map((seat) => seat.id);
+    return whole.statuses;
+  }
+  const bytes = new Uint8Array(map.body); // ends with the letters, then '"}'
+  return text(bytes.subarray(bytes.length - 2 - seatIds.length, bytes.length - 2));
+}
+
+// A random available seat: from a random point, the next "a".
+function availableSeat(statuses) {
+  const start = Math.floor(Math.random() * statuses.length);
+  let at = statuses.indexOf("a", start);
+  if (at < 0) at = statuses.indexOf("a");
+  return at < 0 ? null : seatIds[at];
 }
 
 // The time the fans ahead need at the sale's admission rate (ADMIT_RATE): 3 s near the
@@ -195,15 +220,17 @@ function waitInLine(fan) {
 
 function book(fan) {
   const headers = { ...fan.headers, "X-Access-Token": fan.access };
-  let map = null;
+  const seatsUrl = `${BASE}/api/v1/schedules/${SCHEDULE}/seats`;
+  let statuses = loadSeatMap(fan, seatsUrl);
   for (let attempt = 0; attempt < HOLD_TRIES; attempt++) {
-    if (attempt % MAP_TRIES === 0) {
-      map = http.get(`${BASE}/api/v1/schedules/${SCHEDULE}/seats`,
-        { headers: fan.headers, tags: { name: "seat_map" } });
-      record(map);
-      seatMapTime.add(map.timings.duration);
+    if (attempt > 0) {
+      const fresh = http.get(`${seatsUrl}/statuses`,
+        { headers: fan.headers, tags: { name: "seat_statuses" } });
+      record(fresh);
+      seatMapTime.add(fresh.timings.duration);
+      statuses = fresh.status === 200 ? fresh.json("statuses") : "";
     }
-    const seat = map.status === 200 ? availableSeat(map.body) : null;
+    const seat = availableSeat(statuses);
     if (seat === null) break; // nothing free right now: sold out, or all held
     const hold = http.post(`${BASE}/api/v1/reservations`,
       JSON.stringify({ schedule_id: SCHEDULE, seat_ids: [seat] }),

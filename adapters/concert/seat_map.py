@@ -3,11 +3,14 @@ change (write-through), so that the next read shows a hold, a release or a sale 
 to the fan who made it too.
 
 Every seat's status sits in a slot of fixed width (`"held"` is padded with spaces, which
-JSON allows between tokens), and the byte offset of each slot is kept beside the body: a
-patch is a SETRANGE per seat, whatever the size of the map. The map is built in full from
-the database only when it is missing (first read, expiry after `ttl_seconds`, or an
-operator's bulk change); patches logged while a build ran are applied to it when it is
-stored. All keys of a schedule share the hash tag {s:<id>} (one Redis Cluster slot).
+JSON allows between tokens), and once more as one letter in `statuses` at the end of the
+body (a, h or s, in the map's order: what a fan who has the map already asks for again,
+`read_statuses`, a byte a seat instead of a hundred). The byte offsets of both are kept
+beside the body: a patch is two SETRANGEs per seat, whatever the size of the map. The map
+is built in full from the database only when it is missing (first read, expiry after
+`ttl_seconds`, or an operator's bulk change); patches logged while a build ran are applied
+to it when it is stored. All keys of a schedule share the hash tag {s:<id>} (one Redis
+Cluster slot).
 """
 
 import logging
@@ -42,6 +45,16 @@ def seat_map_keys(schedule_id: int) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class SeatOffsets:
+    """Where a seat's status stands in the body: its slot in `seats`, its letter in
+    `statuses`."""
+
+    seat_id: int
+    slot: int
+    letter: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoredSeatMap:
     """What Redis holds: the body (None when it must be built) and its version."""
 
@@ -60,7 +73,7 @@ class RedisSeatMap:
         self.ttl_seconds = ttl_seconds
         self.scripts = {
             name: LuaScript((LUA_DIR / f"seat_map_{name}.lua").read_text())
-            for name in ("read", "store", "patch", "forget")
+            for name in ("read", "statuses", "store", "patch", "forget")
         }
 
     def _run(self, name: str, keys: list[str], args: Sequence[Any]) -> Any:
@@ -72,14 +85,30 @@ class RedisSeatMap:
         body, builds, logged = self._run("read", [body_key, meta_key], [])
         return StoredSeatMap(body=body or None, builds=int(builds), logged=int(logged))
 
+    def read_statuses(self, schedule_id: int) -> StoredSeatMap:
+        """The stored map's `statuses` letters as the body, and its version (the same as the
+        whole map's). Raises a Redis error when Redis is down."""
+        body_key, _, meta_key, _ = seat_map_keys(schedule_id)
+        letters, builds, logged = self._run("statuses", [body_key, meta_key], [])
+        return StoredSeatMap(
+            body=letters if letters is not None else None, builds=int(builds), logged=int(logged)
+        )
+
     def store(
-        self, schedule_id: int, *, since: int, body: bytes, offsets: Sequence[tuple[int, int]]
+        self,
+        schedule_id: int,
+        *,
+        since: int,
+        body: bytes,
+        statuses: tuple[int, int],
+        offsets: Sequence[SeatOffsets],
     ) -> StoredSeatMap | None:
         """Stores a map built from rows read after `since` patches; None if it was not stored
-        (too much changed meanwhile, or Redis is down)."""
-        args: list[Any] = [since, self.ttl_seconds, LOG_SEATS, body]
-        for seat_id, offset in offsets:
-            args += [seat_id, offset]
+        (too much changed meanwhile, or Redis is down). `statuses`: where the letters start
+        in the body, and how many there are."""
+        args: list[Any] = [since, self.ttl_seconds, LOG_SEATS, body, *statuses]
+        for seat in offsets:
+            args += [seat.seat_id, f"{seat.slot},{seat.letter}"]
         try:
             if not self._run("store", seat_map_keys(schedule_id), args):
                 return None

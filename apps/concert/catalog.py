@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_redis.exceptions import ConnectionInterrupted
 
 from adapters.concert.seat_map import REDIS_ERRORS as SEAT_MAP_ERRORS
-from adapters.concert.seat_map import status_slot
+from adapters.concert.seat_map import SeatOffsets, status_slot
 from adapters.db_time import to_db
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.concert.wiring import seat_map
@@ -201,18 +201,46 @@ def seat_map_answer(schedule_id: int) -> SeatMapAnswer:
         stored = store.read(schedule_id)
     except SEAT_MAP_ERRORS as exc:
         logger.warning("seat map store unavailable, serving from the database: %s", exc)
-        return SeatMapAnswer(body=_build_seat_map(schedule_id)[0], etag=None)
+        return SeatMapAnswer(body=_build_seat_map(schedule_id).body, etag=None)
     if stored.body is not None:
         return SeatMapAnswer(body=stored.body, etag=stored.etag)
-    body, offsets = _build_seat_map(schedule_id)
-    kept = store.store(schedule_id, since=stored.logged, body=body, offsets=offsets)
+    built = _build_seat_map(schedule_id)
+    kept = store.store(
+        schedule_id,
+        since=stored.logged,
+        body=built.body,
+        statuses=built.statuses,
+        offsets=built.offsets,
+    )
     if kept is None or kept.body is None:
-        return SeatMapAnswer(body=body, etag=None)
+        return SeatMapAnswer(body=built.body, etag=None)
     return SeatMapAnswer(body=kept.body, etag=kept.etag)
 
 
 def seat_map_json(schedule_id: int) -> bytes:
     return seat_map_answer(schedule_id).body
+
+
+def seat_statuses_answer(schedule_id: int) -> SeatMapAnswer:
+    """`{"schedule_id": .., "statuses": "ahs.."}`: the seat map's statuses alone, one letter
+    a seat in the map's order, under the map's own ETag. A few kilobytes where the whole map
+    is hundreds: what a fan who has the map already asks for again (after a 409, say). One
+    Redis call; a map that is missing is built (and stored) first."""
+    try:
+        stored = seat_map().read_statuses(schedule_id)
+    except SEAT_MAP_ERRORS as exc:
+        logger.warning("seat map store unavailable, serving from the database: %s", exc)
+        stored = None
+    etag: str | None
+    if stored is not None and stored.body is not None:
+        letters, etag = stored.body, stored.etag
+    else:
+        whole = seat_map_answer(schedule_id)
+        at = whole.body.rindex(STATUSES_KEY) + len(STATUSES_KEY)
+        letters = whole.body[at : whole.body.index(b'"', at)]
+        etag = whole.etag
+    body = b'{"schedule_id":%d,"statuses":"%s"}' % (schedule_id, letters)
+    return SeatMapAnswer(body=body, etag=etag)
 
 
 SEAT_ROWS = (
@@ -226,8 +254,20 @@ def _json_string(value: str) -> str:
     return json.dumps(value)  # sections, rows and grades repeat: escaped once each
 
 
-def _build_seat_map(schedule_id: int) -> tuple[bytes, list[tuple[int, int]]]:
-    """The body, and the byte offset of each seat's status slot in it (for patches).
+# Where a map's letters start: after its last seat, so no seat's text can contain it.
+STATUSES_KEY = b'"statuses":"'
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltSeatMap:
+    body: bytes
+    statuses: tuple[int, int]  # where the letters start in the body, and how many
+    offsets: list[SeatOffsets]
+
+
+def _build_seat_map(schedule_id: int) -> BuiltSeatMap:
+    """The body, and the byte offsets of each seat's status slot and letter in it (for
+    patches).
 
     Thousands of seats: hand-written SQL and JSON put together from pieces, since the ORM
     and json.dumps over dicts took 85 ms for 5,000 seats (10 ms now). All ASCII (json.dumps
@@ -246,7 +286,7 @@ def _build_seat_map(schedule_id: int) -> tuple[bytes, list[tuple[int, int]]]:
         return seat_status_at(status=SeatStatus.HELD, held_until=until, now=now).value
 
     head = f'{{"schedule_id":{schedule_id},"seats":['
-    parts, offsets, at = [head], [], len(head)
+    parts, slots, letters, at = [head], [], [], len(head)
     for seat_id, section, row, number, grade, price, status, until in rows:
         before_status = (
             f'{{"id":{seat_id},"section":{_json_string(section)},"row":{_json_string(row)},'
@@ -254,9 +294,19 @@ def _build_seat_map(schedule_id: int) -> tuple[bytes, list[tuple[int, int]]]:
         )
         if len(parts) > 1:
             before_status = "," + before_status
-        offsets.append((seat_id, at + len(before_status)))
-        part = before_status + status_slot(shown(status, until)) + "}"
+        slots.append((seat_id, at + len(before_status)))
+        now_shown = shown(status, until)
+        letters.append(now_shown[0])
+        part = before_status + status_slot(now_shown) + "}"
         parts.append(part)
         at += len(part)
-    parts.append("]}")
-    return "".join(parts).encode(), offsets
+    tail = "]," + STATUSES_KEY.decode()
+    letters_at = at + len(tail)
+    parts += [tail, "".join(letters), '"}']
+    offsets = [
+        SeatOffsets(seat_id=seat_id, slot=slot, letter=letters_at + n)
+        for n, (seat_id, slot) in enumerate(slots)
+    ]
+    return BuiltSeatMap(
+        body="".join(parts).encode(), statuses=(letters_at, len(letters)), offsets=offsets
+    )

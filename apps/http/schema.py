@@ -65,6 +65,7 @@ ERRORS: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/api/v1/concerts/{concert_id}/schedules"): {"404": "not_found"},
     ("get", "/api/v1/schedules/{schedule_id}"): {"404": "not_found"},
     ("get", "/api/v1/schedules/{schedule_id}/seats"): {"404": "not_found"},
+    ("get", "/api/v1/schedules/{schedule_id}/seats/statuses"): {"404": "not_found"},
     ("post", "/api/v1/reservations"): {
         "403": "not_admitted",
         "409": "seat_unavailable, or lock_timeout with Retry-After",

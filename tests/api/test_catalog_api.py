@@ -71,6 +71,9 @@ def test_seat_map_shows_expired_holds_as_available(
     body = anonymous.get(f"/api/v1/schedules/{schedule.id}/seats").json()
     assert body["schedule_id"] == schedule.id
     assert [s["status"] for s in body["seats"]] == ["held", "available", "sold"]
+    assert body["statuses"] == "has"
+    statuses = anonymous.get(f"/api/v1/schedules/{schedule.id}/seats/statuses").json()
+    assert statuses == {"schedule_id": schedule.id, "statuses": "has"}
     assert body["seats"][0] == {
         "id": a.id,
         "section": "A",
@@ -82,10 +85,11 @@ def test_seat_map_shows_expired_holds_as_available(
     }
 
 
+@pytest.mark.parametrize("part", ["seats", "seats/statuses"])
 def test_a_current_seat_map_etag_gets_a_304(
-    anonymous: APIClient, make_schedule: MakeSchedule
+    anonymous: APIClient, make_schedule: MakeSchedule, part: str
 ) -> None:
-    url = f"/api/v1/schedules/{make_schedule(seats=3).id}/seats"
+    url = f"/api/v1/schedules/{make_schedule(seats=3).id}/{part}"
     first = anonymous.get(url)
     assert first.status_code == 200 and first["Cache-Control"] == "no-cache"
     again = anonymous.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
@@ -99,6 +103,7 @@ def test_a_current_seat_map_etag_gets_a_304(
         "/api/v1/concerts/999999",
         "/api/v1/concerts/999999/schedules",
         "/api/v1/schedules/999999/seats",
+        "/api/v1/schedules/999999/seats/statuses",
         "/api/v1/no-such-thing",
     ],
 )

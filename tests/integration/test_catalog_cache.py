@@ -43,7 +43,11 @@ def test_seat_map_is_served_from_cache_until_an_operator_changes_a_seat(
 
 
 def statuses(body: bytes) -> dict[int, str]:
-    return {seat["id"]: seat["status"] for seat in json.loads(body)["seats"]}
+    whole = json.loads(body)
+    shown = {seat["id"]: seat["status"] for seat in whole["seats"]}
+    # The letters at the end say the same, seat by seat, in the map's order.
+    assert whole["statuses"] == "".join(status[0] for status in shown.values())
+    return shown
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,6 +86,39 @@ def test_a_hold_a_sale_and_a_release_show_in_the_next_read_of_the_seat_map(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_statuses_alone_follow_every_change_under_the_maps_etag(
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+    django_assert_num_queries: Callable[..., object],
+) -> None:
+    schedule = make_schedule(seats=4)
+    seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
+    fan = make_fan()
+    fund(fan.id, 100_000)
+    catalog.forget_seat_map(schedule.id)
+    first = catalog.seat_statuses_answer(schedule.id)  # the map is built and stored first
+    assert json.loads(first.body) == {"schedule_id": schedule.id, "statuses": "aaaa"}
+    assert first.etag == catalog.seat_map_answer(schedule.id).etag
+
+    held = hold_seats()(user_id=fan.id, schedule_id=schedule.id, seat_ids=seats[1:3])
+    with django_assert_num_queries(0):  # type: ignore[attr-defined]
+        after_hold = catalog.seat_statuses_answer(schedule.id)  # one Redis call
+    assert json.loads(after_hold.body)["statuses"] == "ahha"
+    assert after_hold.etag == catalog.seat_map_answer(schedule.id).etag != first.etag
+    pay_held(user_id=fan.id, reservation_id=held.id, schedule_id=schedule.id)
+    assert json.loads(catalog.seat_statuses_answer(schedule.id).body)["statuses"] == "assa"
+    # A map built while seats changed gets the letters it missed too.
+    since = seat_map().read(schedule.id).logged
+    built = catalog._build_seat_map(schedule.id)
+    seat_map().seats_freed(schedule_id=schedule.id, seat_ids=seats[1:2])
+    seat_map().store(
+        schedule.id, since=since, body=built.body, statuses=built.statuses, offsets=built.offsets
+    )
+    assert json.loads(catalog.seat_statuses_answer(schedule.id).body)["statuses"] == "aasa"
+    statuses(catalog.seat_map_json(schedule.id))  # and the whole map agrees with them
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_map_built_while_seats_change_gets_the_changes_it_missed(
     make_schedule: Callable[..., ScheduleRecord],
 ) -> None:
@@ -89,9 +126,11 @@ def test_a_map_built_while_seats_change_gets_the_changes_it_missed(
     seats = list(schedule.seats.order_by("id").values_list("id", flat=True))
     store = seat_map()
     since = store.read(schedule.id).logged
-    body, offsets = catalog._build_seat_map(schedule.id)  # read before the hold below
+    built = catalog._build_seat_map(schedule.id)  # read before the hold below
     store.seats_held(schedule_id=schedule.id, seat_ids=seats[1:2])  # nothing stored to patch
-    kept = store.store(schedule.id, since=since, body=body, offsets=offsets)
+    kept = store.store(
+        schedule.id, since=since, body=built.body, statuses=built.statuses, offsets=built.offsets
+    )
     assert kept is not None and kept.body is not None
     assert statuses(kept.body)[seats[1]] == "held"  # the logged patch was applied on store
     # The body runs out a moment before its offsets: a patch then must not make up a body
@@ -102,9 +141,18 @@ def test_a_map_built_while_seats_change_gets_the_changes_it_missed(
     assert statuses(catalog.seat_map_json(schedule.id))[seats[1]] == "available"  # from the DB
     # An operator's bulk change meanwhile: the build under way is not stored.
     since = store.read(schedule.id).logged
-    body, offsets = catalog._build_seat_map(schedule.id)
+    built = catalog._build_seat_map(schedule.id)
     store.forget(schedule.id)
-    assert store.store(schedule.id, since=since, body=body, offsets=offsets) is None
+    assert (
+        store.store(
+            schedule.id,
+            since=since,
+            body=built.body,
+            statuses=built.statuses,
+            offsets=built.offsets,
+        )
+        is None
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,15 +1,17 @@
 -- Stores a seat map just built from the database, with the patches logged since the build
 -- began applied on top (re-applying one it already has changes nothing).
 -- KEYS: body, offsets, meta, log. ARGV: logged when the build began, ttl seconds, how many
--- seats the log keeps, body, then seat id, offset pairs. Returns 0 when too much changed
--- meanwhile to tell (the map is then served as built and not stored).
+-- seats the log keeps, body, where `statuses` starts in it and how long it is, then seat
+-- id, "<slot>,<letter>" offset pairs. Returns 0 when too much changed meanwhile to tell
+-- (the map is then served as built and not stored).
 local since, ttl, log_max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local logged = tonumber(redis.call('HGET', KEYS[3], 'logged') or '0')
 local missed = logged - since
 if missed < 0 or missed > log_max then return 0 end
 redis.call('SET', KEYS[1], ARGV[4], 'EX', ttl)
+redis.call('HSET', KEYS[3], 'statuses_at', ARGV[5], 'statuses_len', ARGV[6])
 redis.call('DEL', KEYS[2])
-local pairs_left, i = {}, 5
+local pairs_left, i = {}, 7
 while i <= #ARGV do
   pairs_left[#pairs_left + 1] = ARGV[i]
   pairs_left[#pairs_left + 1] = ARGV[i + 1]
@@ -27,7 +29,11 @@ if missed > 0 then
   for _, entry in ipairs(redis.call('LRANGE', KEYS[4], -missed, -1)) do
     local sep = string.find(entry, ':', 1, true)
     local at = redis.call('HGET', KEYS[2], string.sub(entry, 1, sep - 1))
-    if at then redis.call('SETRANGE', KEYS[1], tonumber(at), string.sub(entry, sep + 1)) end
+    if at then
+      local slot, comma = string.sub(entry, sep + 1), string.find(at, ',', 1, true)
+      redis.call('SETRANGE', KEYS[1], tonumber(string.sub(at, 1, comma - 1)), slot)
+      redis.call('SETRANGE', KEYS[1], tonumber(string.sub(at, comma + 1)), string.sub(slot, 2, 2))
+    end
   end
 end
 redis.call('HINCRBY', KEYS[3], 'builds', 1)

@@ -15,4 +15,9 @@ urlpatterns = [
     ),
     path("schedules/<int:schedule_id>", ScheduleDetailView.as_view(), name="schedule-detail"),
     path("schedules/<int:schedule_id>/seats", views.SeatMapView.as_view(), name="seat-map"),
+    path(
+        "schedules/<int:schedule_id>/seats/statuses",
+        views.SeatStatusesView.as_view(),
+        name="seat-statuses",
+    ),
 ]

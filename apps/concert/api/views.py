@@ -90,6 +90,9 @@ class SeatMapView(PublicView):
 
         schedule_id = serializers.IntegerField()
         seats = SeatSerializer(many=True)
+        statuses = serializers.CharField(
+            help_text="the seats' statuses again, one letter a seat in this order: a, h or s"
+        )
 
     @extend_schema(
         responses={200: OutputSerializer, 304: None},
@@ -97,13 +100,34 @@ class SeatMapView(PublicView):
         auth=[],
     )
     def get(self, request: Request, schedule_id: int) -> HttpResponse:
-        answer = catalog.seat_map_answer(schedule_id)
-        if answer.etag and client_has(request, answer.etag):
-            response = HttpResponse(status=304)
-        else:
-            response = HttpResponse(answer.body, content_type="application/json")
-        if answer.etag:
-            response["ETag"] = answer.etag
-        # Seats change by the second: a cache must ask again each time (a 304 is cheap).
-        response["Cache-Control"] = "no-cache"
-        return response
+        return seat_map_response(request, catalog.seat_map_answer(schedule_id))
+
+
+def seat_map_response(request: Request, answer: catalog.SeatMapAnswer) -> HttpResponse:
+    if answer.etag and client_has(request, answer.etag):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(answer.body, content_type="application/json")
+    if answer.etag:
+        response["ETag"] = answer.etag
+    # Seats change by the second: a cache must ask again each time (a 304 is cheap).
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+class SeatStatusesView(PublicView):
+    class OutputSerializer(serializers.Serializer[Any]):
+        schedule_id = serializers.IntegerField()
+        statuses = serializers.CharField(
+            help_text="one letter a seat, in the order of the seat map's `seats`: a "
+            "(available), h (held) or s (sold)"
+        )
+
+    @extend_schema(
+        responses={200: OutputSerializer, 304: None},
+        summary="Seat statuses alone, a letter a seat in the seat map's order (the map's "
+        "ETag; 304 on If-None-Match)",
+        auth=[],
+    )
+    def get(self, request: Request, schedule_id: int) -> HttpResponse:
+        return seat_map_response(request, catalog.seat_statuses_answer(schedule_id))
