@@ -39,9 +39,14 @@ def status_slot(status: str) -> str:
     return f'"{status}"'.ljust(STATUS_SLOT_WIDTH)
 
 
+# The layout of the stored map, in its keys: a server of the next version never patches or
+# reads a map the one before stored (version 2 added `statuses`).
+KEYS_VERSION = "sm2"
+
+
 def seat_map_keys(schedule_id: int) -> list[str]:
     tag = f"{{s:{schedule_id}}}"
-    return [f"sm:{tag}:{part}" for part in ("body", "offsets", "meta", "log")]
+    return [f"{KEYS_VERSION}:{tag}:{part}" for part in ("body", "offsets", "meta", "log")]
 
 
 @dataclass(frozen=True, slots=True)
