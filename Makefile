@@ -37,7 +37,7 @@ serve: deps
 
 # The bench commands have no .py suffix, so ruff would not find them by itself.
 PY_SCRIPTS := scripts/bench scripts/bench-queue scripts/bench-booking scripts/bench-events \
-	scripts/bench-flash-sale scripts/bench-middleware
+	scripts/bench-flash-sale scripts/bench-middleware scripts/cpu-by-process
 
 lint: deps
 	$(VENV)/bin/ruff check . $(PY_SCRIPTS)

@@ -13,8 +13,8 @@ from apps.concert.models import ScheduleRecord
 from apps.payment.models import PaymentRecord
 from apps.queue.wiring import access_tokens
 from tests.browser.conftest import Steps
-from tests.browser.test_fan_journey import pick_and_hold, sign_in
-from tests.conftest import Fan, fund
+from tests.browser.test_fan_journey import hold_the_first_seat
+from tests.conftest import Fan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,13 +28,8 @@ def test_a_checkout_past_the_admission_token_pays_with_a_renewed_one(
 ) -> None:
     schedule = make_schedule(seats=2)
     fan = make_fan()
-    fund(fan.id, 100_000)
     page = open_page()
-    sign_in(page, site, fan, then=f"/schedules/{schedule.id}/queue")
-    page.wait_for_url("**/seats")
-    pick_and_hold(page, [int(schedule.seats.order_by("id").values_list("id", flat=True)[0])])
-    page.wait_for_url("**/checkout")
-    reservation_id = int(page.url.split("/")[-2])
+    reservation_id = hold_the_first_seat(page, site, schedule, fan)
 
     # The token the fan was admitted with has run out; the slot, extended by the hold, has
     # not. A genuine token whose expiry has passed stands in for the minutes going by.

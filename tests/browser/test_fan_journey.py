@@ -163,6 +163,17 @@ def pick_and_hold(page: Page, seat_ids: list[int]) -> None:
     page.locator("#hold").click()
 
 
+def hold_the_first_seat(page: Page, site: str, schedule: ScheduleRecord, fan: Fan) -> int:
+    """A funded fan signs in, is admitted at once (nobody waits), holds the schedule's first
+    seat and lands on the checkout; returns the reservation's id."""
+    fund(fan.id, 100_000)
+    sign_in(page, site, fan, then=f"/schedules/{schedule.id}/queue")
+    page.wait_for_url("**/seats")
+    pick_and_hold(page, [int(schedule.seats.order_by("id").values_list("id", flat=True)[0])])
+    page.wait_for_url("**/checkout")
+    return int(page.url.split("/")[-2])
+
+
 def test_a_double_clicked_payment_whose_answer_is_lost_pays_once(
     site: str,
     open_page: Callable[..., Page],
@@ -172,14 +183,8 @@ def test_a_double_clicked_payment_whose_answer_is_lost_pays_once(
 ) -> None:
     schedule = make_schedule(seats=4)
     fan = make_fan()
-    fund(fan.id, 100_000)
     page = open_page()
-    sign_in(page, site, fan, then=f"/schedules/{schedule.id}/queue")
-    page.wait_for_url("**/seats")  # nobody waits: admitted at once
-    first_seat = int(schedule.seats.order_by("id").values_list("id", flat=True)[0])
-    pick_and_hold(page, [first_seat])
-    page.wait_for_url("**/checkout")
-    reservation_id = int(page.url.split("/")[-2])
+    reservation_id = hold_the_first_seat(page, site, schedule, fan)
     expect(page.locator("#pay")).to_be_enabled()
 
     keys: list[str] = []
@@ -235,6 +240,8 @@ def test_a_seat_taken_meanwhile_is_a_409_and_a_fresh_map_without_a_reload(
 
     page.route("**/api/v1/reservations", rival_holds_it_first, times=1)
     page.evaluate("window.stillTheSamePage = true")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url.split("/api/v1/")[-1]))
     pick_and_hold(page, [taken, kept])
     message = page.locator("#message")
     expect(message).to_contain_text("just taken by someone else")
@@ -244,6 +251,9 @@ def test_a_seat_taken_meanwhile_is_a_409_and_a_fresh_map_without_a_reload(
     expect(seat[taken]).to_have_attribute("aria-pressed", "false")
     expect(seat[kept]).to_have_attribute("aria-pressed", "true")
     assert page.evaluate("window.stillTheSamePage") is True
+    # The map it had, brought up to date by the statuses alone, not the whole map again.
+    assert f"schedules/{schedule.id}/seats/statuses" in asked, asked
+    assert f"schedules/{schedule.id}/seats" not in asked, asked
     # A phone's width: nothing wider than the screen but the seat rows' own scroller.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     steps.snap("seat taken")

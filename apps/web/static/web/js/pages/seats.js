@@ -14,6 +14,7 @@ import { SeatMap, seatDescription } from "../seat_map.js";
 setUpPage();
 const scheduleId = Number(byId("main").dataset.scheduleId);
 const REFRESH_MS = 5000;
+const STATUSES = { a: "available", h: "held", s: "sold" }; // the letters of .../seats/statuses
 
 const selected = new Set();
 let limit = 4;
@@ -83,15 +84,28 @@ function render() {
 }
 
 /** Reads the map (a 304 when nothing changed) and drops picks someone else took; returns
- * the seats dropped. */
+ * the seats dropped. Once the map is drawn, only its statuses come again: a letter a seat,
+ * in the map's order, instead of the whole map. */
 async function refreshMap() {
   const headers = etag ? { "If-None-Match": etag } : {};
-  const answer = await api(`/api/v1/schedules/${scheduleId}/seats`, { headers });
+  const first = seatsById.size === 0;
+  const url = `/api/v1/schedules/${scheduleId}/seats${first ? "" : "/statuses"}`;
+  const answer = await api(url, { headers });
   if (answer.status === 304) return [];
   etag = answer.headers.get("ETag");
-  const first = seatsById.size === 0;
-  seatsById = new Map(answer.body.seats.map((s) => [s.id, s]));
-  if (first) map.draw(answer.body.seats, selected);
+  if (first) {
+    seatsById = new Map(answer.body.seats.map((s) => [s.id, s]));
+    map.draw(answer.body.seats, selected);
+  } else {
+    const letters = answer.body.statuses;
+    if (letters.length !== seatsById.size) {
+      // Seats were added or removed: the layout changed, so the whole map again.
+      seatsById = new Map();
+      etag = null;
+      return refreshMap();
+    }
+    seatsById = new Map([...seatsById.values()].map((seat, at) => [seat.id, { ...seat, status: STATUSES[letters[at]] }]));
+  }
   const lost = [...selected].map((id) => seatsById.get(id)).filter((s) => !s || s.status !== "available");
   for (const seat of lost) selected.delete(seat.id);
   render();
