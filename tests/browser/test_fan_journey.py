@@ -1,23 +1,27 @@
 """A fan's whole journey in headless Chromium, through the pages and the public API only:
 sign up, wait in a room that admits one fan a second and watch the place fall, get admitted,
 pick seats with the keyboard, hold, top up and pay, see the ticket, cancel it for a refund.
-Then the two ways a purchase goes wrong: a payment clicked twice whose first answer is lost
-pays once, and a seat someone else takes first gives a 409 and a fresh map, no reload."""
+Then the ways a purchase goes wrong: a payment clicked twice whose first answer is lost
+pays once, a checkout that outlived the admission token pays with a renewed one, and a seat
+someone else takes first gives a 409 and a fresh map, no reload."""
 
+import json
 import re
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from adapters.concert.orm import insert_seats
 from apps.concert.models import ScheduleRecord
 from apps.payment.models import PaymentRecord
+from apps.queue.wiring import access_tokens
 from apps.reservation.models import ReservationRecord
 from apps.user.models import LedgerEntryRecord
 from domain.concert.model import SectionPlan, lay_out_seats
@@ -163,28 +167,38 @@ def pick_and_hold(page: Page, seat_ids: list[int]) -> None:
     page.locator("#hold").click()
 
 
-def hold_the_first_seat(page: Page, site: str, schedule: ScheduleRecord, fan: Fan) -> int:
-    """A funded fan signs in, is admitted at once (nobody waits), holds the schedule's first
-    seat and lands on the checkout; returns the reservation's id."""
+@dataclass(frozen=True)
+class AtCheckout:
+    page: Page
+    schedule: ScheduleRecord
+    fan: Fan
+    reservation_id: int
+
+
+@pytest.fixture
+def at_checkout(
+    site: str,
+    open_page: Callable[..., Page],
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+) -> AtCheckout:
+    """A funded fan signed in, admitted at once (nobody waits), holding the first of four
+    seats, on the checkout."""
+    schedule = make_schedule(seats=4)
+    fan = make_fan()
     fund(fan.id, 100_000)
+    page = open_page()
     sign_in(page, site, fan, then=f"/schedules/{schedule.id}/queue")
     page.wait_for_url("**/seats")
     pick_and_hold(page, [int(schedule.seats.order_by("id").values_list("id", flat=True)[0])])
     page.wait_for_url("**/checkout")
-    return int(page.url.split("/")[-2])
+    return AtCheckout(page, schedule, fan, int(page.url.split("/")[-2]))
 
 
 def test_a_double_clicked_payment_whose_answer_is_lost_pays_once(
-    site: str,
-    open_page: Callable[..., Page],
-    steps: Steps,
-    make_schedule: Callable[..., ScheduleRecord],
-    make_fan: Callable[..., Fan],
+    at_checkout: AtCheckout, steps: Steps
 ) -> None:
-    schedule = make_schedule(seats=4)
-    fan = make_fan()
-    page = open_page()
-    reservation_id = hold_the_first_seat(page, site, schedule, fan)
+    page, fan, reservation_id = at_checkout.page, at_checkout.fan, at_checkout.reservation_id
     expect(page.locator("#pay")).to_be_enabled()
 
     keys: list[str] = []
@@ -211,6 +225,41 @@ def test_a_double_clicked_payment_whose_answer_is_lost_pays_once(
     assert PaymentRecord.objects.filter(reservation_id=reservation_id).count() == 1
     assert LedgerEntryRecord.objects.filter(user_id=fan.id, kind="payment").count() == 1
     expect(page.locator("#balance")).to_have_text("99,000 points")
+
+
+def test_a_checkout_past_the_admission_token_pays_with_a_renewed_one(
+    at_checkout: AtCheckout, steps: Steps
+) -> None:
+    """A hold keeps the fan's booking slot alive past the access token the fan was admitted
+    with: the checkout asks the waiting room for a token for the slot as it stands and pays,
+    instead of sending the fan back to the line."""
+    page, fan, schedule = at_checkout.page, at_checkout.fan, at_checkout.schedule
+    reservation_id = at_checkout.reservation_id
+
+    # The token the fan was admitted with has run out; the slot, extended by the hold, has
+    # not. A genuine token whose expiry has passed stands in for the minutes going by.
+    ran_out = access_tokens().issue(
+        user_id=fan.id, schedule_id=schedule.id, expires_ms=int(time.time() * 1000) - 1000
+    )
+    page.evaluate(
+        "([key, value]) => sessionStorage.setItem(key, value)",
+        [
+            f"ticketing.access.{schedule.id}",
+            json.dumps({"token": ran_out, "expiresAt": "2000-01-01T00:00:00Z"}),
+        ],
+    )
+    sent: list[str] = []
+
+    def note_token(request: Request) -> None:
+        if request.url.endswith("/api/v1/payments"):
+            sent.append(request.headers.get("x-access-token", ""))
+
+    page.on("request", note_token)
+    page.locator("#pay").click()
+    expect(page.locator("#paid")).to_be_visible()
+    steps.snap("paid with a renewed token")
+    assert len(sent) == 1 and sent[0] and sent[0] != ran_out
+    assert PaymentRecord.objects.filter(reservation_id=reservation_id).count() == 1
 
 
 def test_a_seat_taken_meanwhile_is_a_409_and_a_fresh_map_without_a_reload(
@@ -240,6 +289,7 @@ def test_a_seat_taken_meanwhile_is_a_409_and_a_fresh_map_without_a_reload(
 
     page.route("**/api/v1/reservations", rival_holds_it_first, times=1)
     page.evaluate("window.stillTheSamePage = true")
+    expect(seat[kept]).to_be_visible()  # the map is drawn: its first load is over
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url.split("/api/v1/")[-1]))
     pick_and_hold(page, [taken, kept])
