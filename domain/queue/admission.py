@@ -13,6 +13,12 @@ arrivals, the waiting fans' heartbeats). Measured in the flash-sale bench, 20,00
 arriving at once kept the booking p95 over the target before anyone was admitted, and a
 rate free to fall went to 1 fan a second and would have taken hours to sell the show. The
 floor keeps adaptive admission at least as fast as the operator's own choice.
+
+Why a step a window, not a step a tick: the latency it steers by is the p95 of the last few
+seconds, and the fans admitted by a change book seconds later. Stepping the full fifth or
+third at every one-second tick moved the rate four times on one window's news: measured in
+the flash-sale bench, it swung from the floor to the ceiling and back within 15 s, again
+and again. Each tick now moves its share of one window's step (`steps_per_window`).
 """
 
 import math
@@ -68,24 +74,32 @@ class RateDecision:
     p95_ms: float | None  # the latency it steered by (None when too few samples)
 
 
-def next_rate(current: int, latency: BookingLatency, target: AdaptiveAdmission) -> RateDecision:
-    """The admission rate for the next step."""
+def next_rate(
+    current: int,
+    latency: BookingLatency,
+    target: AdaptiveAdmission,
+    *,
+    steps_per_window: int = 1,
+) -> RateDecision:
+    """The admission rate for the next step, one of `steps_per_window` steps in the time the
+    latency is measured over: together they raise by RAISE_BY or lower by LOWER_BY."""
     current = max(target.floor, min(current, target.limit))
+    share = 1 / max(1, steps_per_window)
     if latency.samples < MIN_SAMPLES:
-        return _raised(current, target, RateReason.IDLE, None)
+        return _raised(current, target, RateReason.IDLE, None, RAISE_BY**share)
     p95 = latency.p95_ms
     if p95 > target.latency_target_ms:
-        lowered = max(target.floor, math.floor(current * LOWER_BY))
+        lowered = max(target.floor, min(current - 1, math.floor(current * LOWER_BY**share)))
         return RateDecision(rate=lowered, reason=RateReason.LOWERED, p95_ms=p95)
     if p95 > target.latency_target_ms * HEADROOM:
         return RateDecision(rate=current, reason=RateReason.HELD, p95_ms=p95)
-    return _raised(current, target, RateReason.RAISED, p95)
+    return _raised(current, target, RateReason.RAISED, p95, RAISE_BY**share)
 
 
 def _raised(
-    current: int, target: AdaptiveAdmission, reason: RateReason, p95: float | None
+    current: int, target: AdaptiveAdmission, reason: RateReason, p95: float | None, by: float
 ) -> RateDecision:
     if current >= target.limit:
         return RateDecision(rate=target.limit, reason=RateReason.AT_LIMIT, p95_ms=p95)
-    raised = min(target.limit, max(current + 1, math.ceil(current * RAISE_BY)))
+    raised = min(target.limit, max(current + 1, math.ceil(current * by)))
     return RateDecision(rate=raised, reason=reason, p95_ms=p95)

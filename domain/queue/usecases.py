@@ -135,6 +135,8 @@ class SteerAdmission:
     latency: BookingLatencySource
     clock: Clock
     window_seconds: int = 4
+    # How often the admission tick runs it: each run takes its share of a window's step.
+    tick_seconds: int = 1
 
     def __call__(self, *, schedule_ids: list[int]) -> dict[int, RateDecision]:
         decisions: dict[int, RateDecision] = {}
@@ -148,6 +150,11 @@ class SteerAdmission:
                 recent = self.latency.recent(
                     now_s=self.clock.now_ms() / 1000, window_seconds=self.window_seconds
                 )
-            decisions[schedule_id] = next_rate(rate, recent, target)
+            decisions[schedule_id] = next_rate(
+                rate,
+                recent,
+                target,
+                steps_per_window=max(1, self.window_seconds // self.tick_seconds),
+            )
             self.room.steer(schedule_id=schedule_id, decision=decisions[schedule_id])
         return decisions

@@ -58,3 +58,15 @@ def test_it_never_goes_under_the_operators_fixed_rate() -> None:
     assert next_rate(40, latency(900), floored).rate == 30
     assert next_rate(30, latency(900), floored).rate == 30
     assert next_rate(10, latency(900), floored).rate == 30  # a stale lower rate comes back up
+
+
+def test_a_tick_a_second_moves_a_windows_step_over_the_window_not_at_every_tick() -> None:
+    """The latency is the p95 of the last 4 s: four one-second ticks on the same news move
+    the rate as far as one step would, not four steps (floor to ceiling in seconds)."""
+    down, up = 120, 100
+    for _ in range(4):
+        down = next_rate(down, latency(400), TARGET, steps_per_window=4).rate
+        up = next_rate(up, latency(20), TARGET, steps_per_window=4).rate
+    assert 76 <= down <= 80  # about 120 x 0.67 (whole fans a second, rounded down each time)
+    assert 120 <= up <= 124  # about 100 x 1.2 (rounded up each time)
+    assert next_rate(2, latency(400), TARGET, steps_per_window=4).rate == 1  # it still moves

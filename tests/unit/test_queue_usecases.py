@@ -90,7 +90,10 @@ class Queue:
         self.check_place = CheckPlace(**parts)
         self.read_state = ReadQueueState(**parts)
         self.require_access = RequireAccess(room=self.room, tokens=self.tokens, clock=self.clock)
-        self.steer = SteerAdmission(room=self.room, latency=self.latency, clock=self.clock)
+        # One step a window (the tick as long as the window): the rule's whole steps.
+        self.steer = SteerAdmission(
+            room=self.room, latency=self.latency, clock=self.clock, window_seconds=4, tick_seconds=4
+        )
 
     def open_show(self, schedule_id: int = SHOW, **changes: Any) -> QueueSettings:
         """Saves the schedule's settings in the database and in Redis, as the admin does."""
