@@ -60,6 +60,15 @@ class SeatOffsets:
 
 
 @dataclass(frozen=True, slots=True)
+class BuiltSeatMap:
+    """A map just built from the database, and where each seat's status stands in it."""
+
+    body: bytes
+    statuses: tuple[int, int]  # where the letters start in the body, and how many
+    offsets: list[SeatOffsets]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredSeatMap:
     """What Redis holds: the body (None when it must be built) and its version."""
 
@@ -76,8 +85,9 @@ class RedisSeatMap:
     def __init__(self, client: QueueRedis, *, ttl_seconds: int) -> None:
         self.client = client
         self.ttl_seconds = ttl_seconds
+        lib = (LUA_DIR / "seat_map_lib.lua").read_text()
         self.scripts = {
-            name: LuaScript((LUA_DIR / f"seat_map_{name}.lua").read_text())
+            name: LuaScript(lib + "\n" + (LUA_DIR / f"seat_map_{name}.lua").read_text())
             for name in ("read", "statuses", "store", "patch", "forget")
         }
 
@@ -99,20 +109,11 @@ class RedisSeatMap:
             body=letters if letters is not None else None, builds=int(builds), logged=int(logged)
         )
 
-    def store(
-        self,
-        schedule_id: int,
-        *,
-        since: int,
-        body: bytes,
-        statuses: tuple[int, int],
-        offsets: Sequence[SeatOffsets],
-    ) -> StoredSeatMap | None:
+    def store(self, schedule_id: int, *, since: int, built: BuiltSeatMap) -> StoredSeatMap | None:
         """Stores a map built from rows read after `since` patches; None if it was not stored
-        (too much changed meanwhile, or Redis is down). `statuses`: where the letters start
-        in the body, and how many there are."""
-        args: list[Any] = [since, self.ttl_seconds, LOG_SEATS, body, *statuses]
-        for seat in offsets:
+        (too much changed meanwhile, or Redis is down)."""
+        args: list[Any] = [since, self.ttl_seconds, LOG_SEATS, built.body, *built.statuses]
+        for seat in built.offsets:
             args += [seat.seat_id, f"{seat.slot},{seat.letter}"]
         try:
             if not self._run("store", seat_map_keys(schedule_id), args):

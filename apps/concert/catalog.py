@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_redis.exceptions import ConnectionInterrupted
 
 from adapters.concert.seat_map import REDIS_ERRORS as SEAT_MAP_ERRORS
-from adapters.concert.seat_map import SeatOffsets, status_slot
+from adapters.concert.seat_map import BuiltSeatMap, SeatOffsets, status_slot
 from adapters.db_time import to_db
 from apps.concert.models import ConcertRecord, ScheduleRecord, SeatRecord
 from apps.concert.wiring import seat_map
@@ -205,13 +205,7 @@ def seat_map_answer(schedule_id: int) -> SeatMapAnswer:
     if stored.body is not None:
         return SeatMapAnswer(body=stored.body, etag=stored.etag)
     built = _build_seat_map(schedule_id)
-    kept = store.store(
-        schedule_id,
-        since=stored.logged,
-        body=built.body,
-        statuses=built.statuses,
-        offsets=built.offsets,
-    )
+    kept = store.store(schedule_id, since=stored.logged, built=built)
     if kept is None or kept.body is None:
         return SeatMapAnswer(body=built.body, etag=None)
     return SeatMapAnswer(body=kept.body, etag=kept.etag)
@@ -256,13 +250,6 @@ def _json_string(value: str) -> str:
 
 # Where a map's letters start: after its last seat, so no seat's text can contain it.
 STATUSES_KEY = b'"statuses":"'
-
-
-@dataclass(frozen=True, slots=True)
-class BuiltSeatMap:
-    body: bytes
-    statuses: tuple[int, int]  # where the letters start in the body, and how many
-    offsets: list[SeatOffsets]
 
 
 def _build_seat_map(schedule_id: int) -> BuiltSeatMap:

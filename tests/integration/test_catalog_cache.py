@@ -111,9 +111,7 @@ def test_the_statuses_alone_follow_every_change_under_the_maps_etag(
     since = seat_map().read(schedule.id).logged
     built = catalog._build_seat_map(schedule.id)
     seat_map().seats_freed(schedule_id=schedule.id, seat_ids=seats[1:2])
-    seat_map().store(
-        schedule.id, since=since, body=built.body, statuses=built.statuses, offsets=built.offsets
-    )
+    seat_map().store(schedule.id, since=since, built=built)
     assert json.loads(catalog.seat_statuses_answer(schedule.id).body)["statuses"] == "aasa"
     statuses(catalog.seat_map_json(schedule.id))  # and the whole map agrees with them
 
@@ -128,9 +126,7 @@ def test_a_map_built_while_seats_change_gets_the_changes_it_missed(
     since = store.read(schedule.id).logged
     built = catalog._build_seat_map(schedule.id)  # read before the hold below
     store.seats_held(schedule_id=schedule.id, seat_ids=seats[1:2])  # nothing stored to patch
-    kept = store.store(
-        schedule.id, since=since, body=built.body, statuses=built.statuses, offsets=built.offsets
-    )
+    kept = store.store(schedule.id, since=since, built=built)
     assert kept is not None and kept.body is not None
     assert statuses(kept.body)[seats[1]] == "held"  # the logged patch was applied on store
     # The body runs out a moment before its offsets: a patch then must not make up a body
@@ -143,16 +139,7 @@ def test_a_map_built_while_seats_change_gets_the_changes_it_missed(
     since = store.read(schedule.id).logged
     built = catalog._build_seat_map(schedule.id)
     store.forget(schedule.id)
-    assert (
-        store.store(
-            schedule.id,
-            since=since,
-            body=built.body,
-            statuses=built.statuses,
-            offsets=built.offsets,
-        )
-        is None
-    )
+    assert store.store(schedule.id, since=since, built=built) is None
 
 
 @pytest.mark.django_db(transaction=True)

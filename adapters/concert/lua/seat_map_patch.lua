@@ -2,22 +2,15 @@
 -- seat map in place, so the next read shows them (the fan who held them included).
 -- KEYS: body, offsets, meta, log. ARGV: the status as its slot in the body (fixed width,
 -- so it is overwritten in place), how many seats the log keeps, seat ids ...
--- A seat's offsets are "<slot>,<letter>": its status slot in `seats`, and its letter in
--- `statuses` (the slot's first letter: a, h or s).
 -- Every patch is also logged, so that a map being built from the database meanwhile gets
 -- the patches it may have missed when it is stored.
 local slot, log_max = ARGV[1], tonumber(ARGV[2])
-local letter = string.sub(slot, 2, 2)
 -- Only a stored map is patched: SETRANGE on a missing key would create one of zero bytes.
 local stored = redis.call('EXISTS', KEYS[1]) == 1
 for i = 3, #ARGV do
   if stored then
     local at = redis.call('HGET', KEYS[2], ARGV[i])
-    if at then
-      local sep = string.find(at, ',', 1, true)
-      redis.call('SETRANGE', KEYS[1], tonumber(string.sub(at, 1, sep - 1)), slot)
-      redis.call('SETRANGE', KEYS[1], tonumber(string.sub(at, sep + 1)), letter)
-    end
+    if at then write_status(KEYS[1], at, slot) end
   end
   redis.call('RPUSH', KEYS[4], ARGV[i] .. ':' .. slot)
 end

@@ -29,11 +29,7 @@ if missed > 0 then
   for _, entry in ipairs(redis.call('LRANGE', KEYS[4], -missed, -1)) do
     local sep = string.find(entry, ':', 1, true)
     local at = redis.call('HGET', KEYS[2], string.sub(entry, 1, sep - 1))
-    if at then
-      local slot, comma = string.sub(entry, sep + 1), string.find(at, ',', 1, true)
-      redis.call('SETRANGE', KEYS[1], tonumber(string.sub(at, 1, comma - 1)), slot)
-      redis.call('SETRANGE', KEYS[1], tonumber(string.sub(at, comma + 1)), string.sub(slot, 2, 2))
-    end
+    if at then write_status(KEYS[1], at, string.sub(entry, sep + 1)) end
   end
 end
 redis.call('HINCRBY', KEYS[3], 'builds', 1)

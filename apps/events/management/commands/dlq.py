@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, Producer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from adapters.messaging.consumer import parse_envelope
 from adapters.messaging.envelope import EVENT_TYPES, events_topic
 from adapters.messaging.kafka_client import client_config
 from adapters.messaging.relay import producer_config
@@ -48,10 +49,9 @@ def read_all(topic: str, *, group: str, idle_seconds: float = 3.0) -> tuple[Cons
 
 def _type_of(value: bytes | None) -> str:
     try:
-        envelope = json.loads(value or b"")
+        return str(parse_envelope(value)["type"])
     except ValueError:
         return ""  # a poison message: no type to go by
-    return str(envelope.get("type", "")) if isinstance(envelope, dict) else ""
 
 
 class Command(BaseCommand):
