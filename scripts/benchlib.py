@@ -440,6 +440,9 @@ def k6(script: str, summary: str, **env: object) -> dict[str, Any]:
     path = REPORTS / summary
     command = [str(VENV_BIN / "k6"), "run", "--quiet", f"k6/{script}"]
     full_env = {
+        # k6's Go runtime on one core: with all of them it spun idle threads worth 0.6-0.8 of
+        # a core whatever the request rate, taken from the server it measures (two cores).
+        "GOMAXPROCS": os.environ.get("K6_GOMAXPROCS", "1"),
         **os.environ,
         "BASE_URL": BASE_URL,
         "SECRET_KEY": SECRET,

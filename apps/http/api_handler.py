@@ -50,9 +50,14 @@ class ByPath:
 
 def application_for_api_and_browser() -> ByPath:
     """The WSGI application: call once settings are configured (django.setup() done)."""
+    from apps.http.direct_routes import DirectRoutes
+    from apps.queue.api.urls import SERVED_DIRECTLY
+
     routes: list[Route] = []
     if settings.BENCH_MODE:
         # The bare Django view that benchmarks compare with: no middleware at all.
         routes.append((("/bench/bare",), StackHandler([])))
-    routes.append((tuple(settings.API_PATH_PREFIXES), StackHandler(settings.API_MIDDLEWARE)))
+    api = StackHandler(settings.API_MIDDLEWARE)
+    # The waiting room's fan endpoints skip Django's request handling (direct_routes.py).
+    routes.append((tuple(settings.API_PATH_PREFIXES), DirectRoutes(SERVED_DIRECTLY, fallback=api)))
     return ByPath(routes, default=WSGIHandler())

@@ -11,5 +11,5 @@ def _weak(tag: str) -> str:
 def client_has(request: HttpRequest, etag: str) -> bool:
     """True when `If-None-Match` names `etag` (or `*`), compared weakly as RFC 9110 asks for
     If-None-Match: a 304 is then the whole answer."""
-    asked = [_weak(tag) for tag in parse_etags(request.headers.get("If-None-Match", ""))]
+    asked = [_weak(tag) for tag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))]
     return "*" in asked or _weak(etag) in asked

@@ -46,13 +46,15 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        match = request.resolver_match
-        # The route pattern, not the path: ids in paths would explode the label space.
-        route = match.route if match else "unmatched"
-        REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
+        observe_request(request, response, time.perf_counter() - started)
         return response
+
+
+def observe_request(request: HttpRequest, response: HttpResponse, seconds: float) -> None:
+    match = request.resolver_match
+    # The route pattern, not the path: ids in paths would explode the label space.
+    route = match.route if match else "unmatched"
+    REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(seconds)
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:

@@ -60,7 +60,6 @@ MIDDLEWARE = [
 API_MIDDLEWARE = [
     "apps.ops.metrics.RequestMetricsMiddleware",
     "apps.queue.middleware.BookingLatencyMiddleware",
-    "apps.queue.middleware.BookingLatencyMiddleware",
     "apps.ops.correlation.CorrelationIdMiddleware",
     "apps.http.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
