@@ -6,6 +6,7 @@
 import http from "k6/http";
 import exec from "k6/execution";
 import { check } from "k6";
+import { SharedArray } from "k6/data";
 import { accessToken } from "./lib/jwt.js";
 import { jsonSummary } from "./lib/summary.js";
 
@@ -29,13 +30,13 @@ export const options = {
   discardResponseBodies: true,
 };
 
-const tokens = {};
+// Signed once, before the run, and shared by every VU: each fan keeps one token.
+const TOKENS = new SharedArray("pollers' tokens", () =>
+  Array.from({ length: POLLERS }, (_, i) => accessToken(SECRET, 1 + i * STRIDE)));
 
 export default function () {
-  const user = 1 + (exec.scenario.iterationInTest % POLLERS) * STRIDE;
-  tokens[user] = tokens[user] || accessToken(SECRET, user);
   const response = http.get(`${BASE}/api/v1/schedules/${SCHEDULE}/queue`, {
-    headers: { Authorization: `Bearer ${tokens[user]}` },
+    headers: { Authorization: `Bearer ${TOKENS[exec.scenario.iterationInTest % POLLERS]}` },
   });
   check(response, { "polled (200)": (r) => r.status === 200 });
 }
