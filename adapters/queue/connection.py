@@ -20,23 +20,35 @@ class ThreadPinnedPool(redis.ConnectionPool):
     heartbeat's ~150 µs Redis cost on our machines (docs/PERFORMANCE.md). A server thread
     runs one command at a time, so its own connection is always free. redis-py still
     disconnects a connection that fails mid-command, and it reconnects on the thread's next
-    command. Not for PubSub, which holds its connection for good.
+    command. A thread that has ended gives its connection back when another thread first
+    asks for one. Not for PubSub, which holds its connection for good.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._pinned = threading.local()
+        self._pinned: dict[int, Any] = {}
+        self._pinning = threading.Lock()  # taken only when a thread pins its connection
 
     def get_connection(self, *args: Any, **kwargs: Any) -> Any:
-        connection = getattr(self._pinned, "connection", None)
+        connection = self._pinned.get(threading.get_ident())
         if connection is None or connection.pid != os.getpid():
-            connection = super().get_connection()
-            self._pinned.connection = connection
+            # Registers a thread not started by `threading` (the server's own), so that
+            # enumerate() below counts it among the living.
+            threading.current_thread()
+            with self._pinning:
+                self._release_ended_threads()
+                connection = super().get_connection()
+                self._pinned[threading.get_ident()] = connection
         return connection
 
     def release(self, connection: Any) -> None:
-        if connection is not getattr(self._pinned, "connection", None):
+        if self._pinned.get(threading.get_ident()) is not connection:
             super().release(connection)
+
+    def _release_ended_threads(self) -> None:
+        living = {thread.ident for thread in threading.enumerate()}
+        for ident in [ident for ident in self._pinned if ident not in living]:
+            super().release(self._pinned.pop(ident))
 
 
 @cache

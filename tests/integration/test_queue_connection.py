@@ -16,9 +16,12 @@ def client() -> redis.Redis:
 
 def test_each_thread_keeps_its_own_connection(client: redis.Redis) -> None:
     ids: dict[str, set[int]] = {}
+    together = threading.Barrier(3)
 
     def work(name: str) -> None:
+        together.wait()  # all three alive at once
         ids[name] = {int(client.client_id()) for _ in range(20)}
+        together.wait()
 
     threads = [threading.Thread(target=work, args=(f"t{n}",)) for n in range(3)]
     for thread in threads:
@@ -43,3 +46,20 @@ def test_pipelines_run_on_the_threads_connection(client: redis.Redis) -> None:
     pipe.set("pinned:test", "1").get("pinned:test").delete("pinned:test")
     assert pipe.execute() == [True, b"1", 1]
     assert client.ping() is True
+
+
+def test_threads_that_end_give_their_connections_back() -> None:
+    client = redis.Redis(connection_pool=ThreadPinnedPool(socket_timeout=2, max_connections=4))
+    errors: list[Exception] = []
+
+    def once() -> None:
+        try:
+            client.ping()
+        except redis.ConnectionError as error:  # "Too many connections" if none came back
+            errors.append(error)
+
+    for _ in range(40):  # ten times the pool's size, one short-lived thread after another
+        thread = threading.Thread(target=once)
+        thread.start()
+        thread.join()
+    assert errors == []
