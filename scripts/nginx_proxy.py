@@ -9,7 +9,10 @@
   updating); if the app answers an error, the last copy serves for a few more seconds
   (`stale-if-error` from the app);
 - it stamps each request with the time it got it (`X-Request-Start`), so the app can tell
-  how long a booking waited before a thread took it.
+  how long a booking waited before a thread took it;
+- it can send what admitted fans do (holds, payments, the seat map) to app servers of their
+  own (`--booking-upstream`), so that the waiting room's traffic, however heavy, never
+  queues in front of a booking: each pool only shares the cores.
 `make serve` runs it in front of granian (`python scripts/nginx_proxy.py`); so do the
 slow-client test and the benchmarks."""
 
@@ -41,6 +44,10 @@ http {{
 {servers}
     keepalive 256;
   }}
+  upstream booking {{
+{booking_servers}
+    keepalive 64;
+  }}
   server {{
     listen {listen} backlog=2048;
     proxy_http_version 1.1;
@@ -51,6 +58,10 @@ http {{
     proxy_set_header X-Request-Start "t=${{msec}}";
     location / {{
       proxy_pass http://api;
+    }}
+    # What admitted fans do: on the booking pool (the same servers unless it has its own).
+    location ~ ^/api/v1/(reservations|payments|schedules/[0-9]+/seats)(/|$) {{
+      proxy_pass http://booking;
     }}
     # Operators' endpoints: from private networks only (Prometheus, load balancers, staff
     # on the VPN), never from the internet.
@@ -77,9 +88,24 @@ http {{
 """
 
 
-def render(*, workdir: Path, cache: Path, upstreams: list[str], listen: str) -> str:
-    servers = "\n".join(f"    server {upstream};" for upstream in upstreams)
-    return CONFIG.format(workdir=workdir, cache=cache, servers=servers, listen=listen)
+def render(
+    *,
+    workdir: Path,
+    cache: Path,
+    upstreams: list[str],
+    listen: str,
+    booking_upstreams: list[str] | None = None,
+) -> str:
+    def servers(addresses: list[str]) -> str:
+        return "\n".join(f"    server {address};" for address in addresses)
+
+    return CONFIG.format(
+        workdir=workdir,
+        cache=cache,
+        servers=servers(upstreams),
+        booking_servers=servers(booking_upstreams or upstreams),
+        listen=listen,
+    )
 
 
 # docker-compose.yml's nginx in front of the `app` service: generated from the same template
@@ -117,8 +143,15 @@ def wait_until_listening(process: subprocess.Popen[bytes], port: int) -> None:
 
 
 @contextmanager
-def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Iterator[str]:
-    """Runs nginx on 127.0.0.1:port in front of the upstreams; yields its base URL."""
+def nginx_in_front(
+    upstream_ports: list[int],
+    *,
+    port: int,
+    parent: Path,
+    booking_ports: list[int] | None = None,
+) -> Iterator[str]:
+    """Runs nginx on 127.0.0.1:port in front of the upstreams (the booking paths on
+    `booking_ports` if given); yields its base URL."""
     parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="nginx-", dir=parent))
     # Started as root, nginx's workers run as an unprivileged user, who must be able to reach
@@ -131,6 +164,7 @@ def nginx_in_front(upstream_ports: list[int], *, port: int, parent: Path) -> Ite
             cache=cache,
             upstreams=[f"127.0.0.1:{upstream}" for upstream in upstream_ports],
             listen=f"127.0.0.1:{port}",
+            booking_upstreams=[f"127.0.0.1:{upstream}" for upstream in booking_ports or []],
         )
     )
     process = subprocess.Popen(
@@ -152,6 +186,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="nginx in front of app servers on loopback")
     parser.add_argument("--port", type=int)
     parser.add_argument("--upstream", type=int, action="append")
+    parser.add_argument(
+        "--booking-upstream",
+        type=int,
+        action="append",
+        help="app servers of their own for holds, payments and the seat map",
+    )
     parser.add_argument("--workdir", type=Path, default=Path(".run"))
     parser.add_argument("--compose-config", action="store_true", help=f"write {COMPOSE_CONFIG}")
     args = parser.parse_args()
@@ -168,8 +208,11 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with nginx_in_front(args.upstream, port=args.port, parent=args.workdir) as url:
-        print(f"nginx: {url} -> app servers on ports {args.upstream}", flush=True)
+    with nginx_in_front(
+        args.upstream, port=args.port, parent=args.workdir, booking_ports=args.booking_upstream
+    ) as url:
+        booking = f", booking on {args.booking_upstream}" if args.booking_upstream else ""
+        print(f"nginx: {url} -> app servers on ports {args.upstream}{booking}", flush=True)
         while not stop:
             time.sleep(0.5)
 
