@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -44,11 +44,9 @@ class TokenInvalid(Unauthenticated):
 _ACCESS_CLAIMS = frozenset({"token_type", "exp", "iat", "jti", "user_id"})
 
 
-@cache
-def _hs256() -> tuple[str, bytes]:
-    """The header segment PyJWT (so simplejwt) writes for HS256, and the key."""
-    key = api_settings.SIGNING_KEY
-    return jwt.encode({}, key, algorithm="HS256").split(".")[0], key.encode()
+# The header segment PyJWT (so simplejwt) writes for HS256: its header JSON, keys sorted,
+# no spaces (tests/api/test_bearer_tokens.py checks that our tokens carry exactly this).
+_HS256_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=").decode()
 
 
 def _ours_checked_fast(token: str) -> dict[str, Any] | None:
@@ -62,11 +60,11 @@ def _ours_checked_fast(token: str) -> dict[str, Any] | None:
     would have written, so no other spelling of it passes."""
     if api_settings.ALGORITHM != "HS256":
         return None
-    header, key = _hs256()
-    given_header, _, rest = token.partition(".")
+    header, _, rest = token.partition(".")
     payload, _, signature = rest.partition(".")
-    if given_header != header or not payload or not signature or "." in signature:
+    if header != _HS256_HEADER or not payload or not signature or "." in signature:
         return None
+    key = api_settings.SIGNING_KEY.encode()
     digest = hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
     expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     if not hmac.compare_digest(expected, signature):
