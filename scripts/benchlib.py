@@ -111,11 +111,18 @@ def production_env(**overrides: str) -> dict[str, str]:
 
 
 def start_server(
-    workers: int, threads: int, *, port: int = PORT, env: dict[str, str] | None = None
+    workers: int,
+    threads: int,
+    *,
+    port: int = PORT,
+    env: dict[str, str] | None = None,
+    niceness: int = 0,
 ) -> subprocess.Popen[bytes]:
+    """granian on `port`; `niceness` > 0 runs it at a lower CPU priority (`nice`)."""
     env = env or production_env()
     process = subprocess.Popen(
         [
+            *(["nice", "-n", str(niceness)] if niceness else []),
             str(VENV_BIN / "granian"),
             "--interface",
             "wsgi",

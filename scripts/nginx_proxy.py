@@ -38,7 +38,9 @@ http {{
   client_header_timeout 10s;
   client_body_timeout 10s;
   client_max_body_size 64k;
-  proxy_cache_path {cache} levels=1:2 keys_zone=queue_state:10m max_size=64m
+  proxy_cache_path {cache}/state levels=1:2 keys_zone=queue_state:10m max_size=64m
+                   inactive=1m use_temp_path=off;
+  proxy_cache_path {cache}/seats levels=1:2 keys_zone=seat_maps:10m max_size=256m
                    inactive=1m use_temp_path=off;
   upstream api {{
 {servers}
@@ -59,6 +61,14 @@ http {{
     location / {{
       proxy_pass http://api;
     }}
+    # The seat map: public, the same for every fan, cached for the second the app allows
+    # like the queue state (nginx takes the first matching regex: this one before the
+    # booking pool's). Its statuses alone are `no-cache`: asked for after a 409, they must be
+    # fresh.
+    location ~ ^/api/v1/schedules/[0-9]+/seats$ {{
+      proxy_pass http://booking;
+{seat_cache}
+    }}
     # What admitted fans do: on the booking pool (the same servers unless it has its own).
     location ~ ^/api/v1/(reservations|payments|schedules/[0-9]+/seats)(/|$) {{
       proxy_pass http://booking;
@@ -75,17 +85,22 @@ http {{
     }}
     location ~ ^/api/v1/schedules/[0-9]+/queue/state$ {{
       proxy_pass http://api;
-      proxy_cache queue_state;
+{state_cache}
+    }}
+  }}
+}}
+"""
+
+
+# A public answer cached for the second the app allows: while a copy is renewed, one request
+# goes to the app and the rest get the copy (lock, stale while updating).
+MICROCACHE = """      proxy_cache {zone};
       proxy_cache_key $uri;
       proxy_cache_lock on;
       proxy_cache_lock_timeout 2s;
       proxy_cache_use_stale updating;
       proxy_cache_background_update on;
-      add_header X-Cache $upstream_cache_status always;
-    }}
-  }}
-}}
-"""
+      add_header X-Cache $upstream_cache_status always;"""
 
 
 def render(
@@ -105,6 +120,8 @@ def render(
         servers=servers(upstreams),
         booking_servers=servers(booking_upstreams or upstreams),
         listen=listen,
+        state_cache=MICROCACHE.format(zone="queue_state"),
+        seat_cache=MICROCACHE.format(zone="seat_maps"),
     )
 
 

@@ -97,6 +97,7 @@ class _Queue:
     rate_reason: str = "fixed"
     rate_p95_ms: float | None = None
     admitted_at: list[int] = field(default_factory=list)  # ms of each admission
+    admitted_ms: int = 0  # the last admission's stamp: admissions never go back in time
     admitted_total: int = 0
     abandoned_total: int = 0
 
@@ -360,6 +361,7 @@ class FakeWaitingRoom:
         tokens = min(rate, tokens + (now - last) * rate / 1000)
         budget = min(settings.max_active - len(queue.active), math.floor(tokens))
         alive_from = queue.alive_from(now)
+        stamp = max(now, queue.admitted_ms)
         admitted: list[int] = []
         while budget > 0 and queue.line:
             user = queue.line.popleft()
@@ -371,11 +373,13 @@ class FakeWaitingRoom:
             if record[1] < alive_from:
                 queue.abandoned_total += 1  # lost to silence: passed without budget
                 continue
-            queue.active[user] = now + settings.active_ttl_seconds * 1000
+            queue.active[user] = stamp + settings.active_ttl_seconds * 1000
             admitted.append(user)
             budget -= 1
             tokens -= 1
         queue.tokens, queue.tokens_ms = tokens, now
+        if admitted:
+            queue.admitted_ms = stamp
         queue.admitted_at += [now] * len(admitted)
         queue.admitted_total += len(admitted)
         return admitted

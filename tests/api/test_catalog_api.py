@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -91,10 +92,22 @@ def test_a_current_seat_map_etag_gets_a_304(
 ) -> None:
     url = f"/api/v1/schedules/{make_schedule(seats=3).id}/{part}"
     first = anonymous.get(url)
-    assert first.status_code == 200 and first["Cache-Control"] == "no-cache"
+    assert first.status_code == 200
+    assert first["Cache-Control"] == {
+        "seats": "public, max-age=1, stale-if-error=5",
+        "seats/statuses": "no-cache",
+    }[part]
     again = anonymous.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again["ETag"] == first["ETag"] and not again.content
     assert anonymous.get(url, HTTP_IF_NONE_MATCH='"0.0"').status_code == 200
+
+
+def test_a_seat_map_max_age_of_zero_makes_every_read_ask(
+    anonymous: APIClient, make_schedule: MakeSchedule, settings: Any
+) -> None:
+    settings.SEAT_MAP_MAX_AGE_SECONDS = 0
+    answer = anonymous.get(f"/api/v1/schedules/{make_schedule(seats=2).id}/seats")
+    assert answer.status_code == 200 and answer["Cache-Control"] == "no-cache"
 
 
 @pytest.mark.parametrize(

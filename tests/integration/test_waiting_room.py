@@ -333,6 +333,24 @@ def test_heartbeats_keep_the_place_and_silence_loses_it(
     assert room.tick(schedule_id=schedule, now_ms=T0 + 62_000) == [2]
 
 
+def test_a_later_admission_never_gets_an_earlier_slot_expiry(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """Callers stamp the time before their Redis call, so under load a call may arrive with
+    an earlier time than the admission before it: the slot (and access token) expiry still
+    follows admission order."""
+    schedule = make_queue(max_active=1, rate=1000, active_ttl_ms=60_000)
+    for user in (1, 2, 3):
+        enter(room, schedule, user)  # 1 is admitted at once; 2 and 3 wait for the slot
+    room.leave(schedule_id=schedule, user_id=1)
+    assert room.tick(schedule_id=schedule, now_ms=T0 + 5_000) == [2]
+    room.leave(schedule_id=schedule, user_id=2)
+    # Admitted by a call stamped 400 ms before the last admission (another server's clock).
+    assert room.tick(schedule_id=schedule, now_ms=T0 + 4_600) == [3]
+    place = room.place(schedule_id=schedule, user_id=3, now_ms=T0 + 5_000)
+    assert place.active_until_ms == T0 + 65_000  # not T0 + 64_600
+
+
 def test_serving_never_passes_a_fan_still_waiting(
     room: RedisWaitingRoom, make_queue: MakeQueue
 ) -> None:

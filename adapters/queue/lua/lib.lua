@@ -216,7 +216,7 @@ end
 -- using the budget. Returns the admitted users in admission order.
 local function admit(c, now)
   local admitted = {}
-  local s = redis.call('HMGET', KEYS[6], 'tokens', 'tokens_ms', 'serving', 'opened')
+  local s = redis.call('HMGET', KEYS[6], 'tokens', 'tokens_ms', 'serving', 'opened', 'admitted_ms')
   local last = tonumber(s[2]) or now
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
   if c.paused or closed(c, now) or now < c.opens_ms then return admitted end
@@ -226,6 +226,11 @@ local function admit(c, now)
   local budget = math.min(c.max_active - redis.call('ZCARD', KEYS[4]), math.floor(tokens))
   local serving = tonumber(s[3]) or 0
   local from = alive_from(c, now)
+  -- Each caller (an app server, the tick) stamps `now` with its own clock before its call,
+  -- so a call that waited may come with an earlier time than the last admission. The
+  -- admission time never goes back: a fan's slot expiry (and access token) is never earlier
+  -- than that of anyone admitted before it.
+  local stamp = math.max(now, tonumber(s[5]) or 0)
   local abandoned, passed, skips = 0, 0, MAX_SKIPS
   while budget > 0 and skips > 0 do
     local user = redis.call('LPOP', KEYS[2])
@@ -237,7 +242,7 @@ local function admit(c, now)
     if entry == serving then
       drop_fan(key, user, second)
       if second >= from then
-        redis.call('ZADD', KEYS[4], now + c.active_ttl_ms, user)
+        redis.call('ZADD', KEYS[4], stamp + c.active_ttl_ms, user)
         admitted[#admitted + 1] = user
         budget = budget - 1
         tokens = tokens - 1
@@ -255,6 +260,7 @@ local function admit(c, now)
     record(now, 'pace', passed)
   end
   if #admitted > 0 then
+    redis.call('HSET', KEYS[6], 'admitted_ms', stamp)
     record(now, 'ewma', #admitted)
     redis.call('HINCRBY', KEYS[6], 'admitted_total', #admitted)
   end

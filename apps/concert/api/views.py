@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -100,18 +101,26 @@ class SeatMapView(PublicView):
         auth=[],
     )
     def get(self, request: Request, schedule_id: int) -> HttpResponse:
-        return seat_map_response(request, catalog.seat_map_answer(schedule_id))
+        # Every fan of a sale reads the same map: a shared cache answers them all for a
+        # second (nginx in `make serve`, a CDN in production), and may serve the last copy
+        # for a few seconds if we fail.
+        max_age = settings.SEAT_MAP_MAX_AGE_SECONDS
+        cache_control = (
+            f"public, max-age={max_age}, stale-if-error=5" if max_age > 0 else "no-cache"
+        )
+        return seat_map_response(request, catalog.seat_map_answer(schedule_id), cache_control)
 
 
-def seat_map_response(request: Request, answer: catalog.SeatMapAnswer) -> HttpResponse:
+def seat_map_response(
+    request: Request, answer: catalog.SeatMapAnswer, cache_control: str
+) -> HttpResponse:
     if answer.etag and client_has(request, answer.etag):
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(answer.body, content_type="application/json")
     if answer.etag:
         response["ETag"] = answer.etag
-    # Seats change by the second: a cache must ask again each time (a 304 is cheap).
-    response["Cache-Control"] = "no-cache"
+    response["Cache-Control"] = cache_control
     return response
 
 
@@ -130,4 +139,7 @@ class SeatStatusesView(PublicView):
         auth=[],
     )
     def get(self, request: Request, schedule_id: int) -> HttpResponse:
-        return seat_map_response(request, catalog.seat_statuses_answer(schedule_id))
+        # Asked for right after a 409, to pick another seat: a copy a second old would send
+        # the fan after seats already gone (measured in the flash-sale bench: a third more
+        # 409s), so every read asks; a 304 is cheap.
+        return seat_map_response(request, catalog.seat_statuses_answer(schedule_id), "no-cache")
