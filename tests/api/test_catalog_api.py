@@ -93,10 +93,13 @@ def test_a_current_seat_map_etag_gets_a_304(
     url = f"/api/v1/schedules/{make_schedule(seats=3).id}/{part}"
     first = anonymous.get(url)
     assert first.status_code == 200
-    assert first["Cache-Control"] == {
-        "seats": "public, max-age=1, stale-if-error=5",
-        "seats/statuses": "no-cache",
-    }[part]
+    assert (
+        first["Cache-Control"]
+        == {
+            "seats": "public, max-age=1, stale-if-error=5",
+            "seats/statuses": "no-cache",
+        }[part]
+    )
     again = anonymous.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again["ETag"] == first["ETag"] and not again.content
     assert anonymous.get(url, HTTP_IF_NONE_MATCH='"0.0"').status_code == 200
