@@ -69,10 +69,13 @@ export const options = {
 };
 
 function record(response) {
-  if (response.status >= 500) serverErrors.add(1);
-  else if (response.status >= 400 && response.status !== 409 && response.status !== 429) {
-    otherErrors.add(1);
-  }
+  const unexpected = response.status >= 500 ||
+    (response.status >= 400 && response.status !== 409 && response.status !== 429);
+  if (!unexpected) return;
+  (response.status >= 500 ? serverErrors : otherErrors).add(1);
+  // Into the k6 log beside the admissions, so that a report's error can be looked up.
+  const body = typeof response.body === "string" ? response.body.slice(0, 300) : "";
+  console.log(`unexpected ${response.status} ${response.request.method} ${response.url} ${body}`);
 }
 
 function entryNumber(queueToken) {
@@ -110,9 +113,8 @@ function loadSeatMap(fan, url) {
 }
 
 // One of the available seats, each as likely as the others. (It took the next "a" after a
-// random point, which made the seat right after a long sold stretch the choice of every fan
-// who started in that stretch: the fans collided there, and in the bench 409s outnumbered
-// sales four to one.)
+// random point, which favoured the seat right after a long sold stretch: every fan who
+// started in that stretch chose it.)
 function availableSeat(statuses) {
   const free = [];
   for (let at = statuses.indexOf("a"); at >= 0; at = statuses.indexOf("a", at + 1)) {
@@ -121,11 +123,13 @@ function availableSeat(statuses) {
   return free.length ? seatIds[free[Math.floor(Math.random() * free.length)]] : null;
 }
 
-// The time the fans ahead need at the sale's admission rate (ADMIT_RATE): 3 s near the
-// front, at most 120 s at the back (abandonment is 300 s). The measured ETA would be gentler,
-// but it drops while admitted fans are slow to notice, and they would notice ever later.
+// The time the fans ahead need: 3 s near the front, at most 120 s at the back (abandonment
+// is 300 s). The pace is the state's measured `admitted_per_second`, but never below the
+// sale's configured rate (ADMIT_RATE, adaptive admission's floor): the measured pace drops
+// while admitted fans are slow to notice, and going by it alone they would notice ever later.
+let linePace = ADMIT_RATE;
 function politeDelay(position) {
-  return Math.min(120, Math.max(3, (position || 0) / ADMIT_RATE)) * 1000;
+  return Math.min(120, Math.max(3, (position || 0) / linePace)) * 1000;
 }
 
 function makeFan(userId, index) {
@@ -218,6 +222,9 @@ function watch(fan) {
   record(response);
   stateTime.add(response.timings.duration);
   const serving = response.status === 200 ? response.json("serving") : null;
+  if (response.status === 200) {
+    linePace = Math.max(ADMIT_RATE, Number(response.json("admitted_per_second")) || 0);
+  }
   if (serving !== null && fan.entry && serving >= fan.entry) { beat(fan); return; } // claim
   // Came before the opening: the entry number comes with the first call after it.
   if (!fan.entry && response.status === 200 && response.json("phase") !== "pre_queue") {

@@ -19,6 +19,14 @@ seconds, and the fans admitted by a change book seconds later. Stepping the full
 third at every one-second tick moved the rate four times on one window's news: measured in
 the flash-sale bench, it swung from the floor to the ceiling and back within 15 s, again
 and again. Each tick now moves its share of one window's step (`steps_per_window`).
+
+Why lowering is spread wider than raising: the fans admitted before a lowering still book
+after it, so the p95 stays over the target until they are through. Measured in the
+flash-sale bench (booking on servers of its own), it stayed over for about 25 s after the
+first lowering; a third off every 4-second window on that same news took the rate from the
+ceiling down to the floor, and the booking servers then stood idle while the rate climbed
+back. So a lowering takes its third over `steps_to_lower` ticks (the admission tick spreads
+it over 12 s), one reaction time of the fans, as TCP lowers once a round trip.
 """
 
 import math
@@ -80,16 +88,19 @@ def next_rate(
     target: AdaptiveAdmission,
     *,
     steps_per_window: int = 1,
+    steps_to_lower: int | None = None,
 ) -> RateDecision:
-    """The admission rate for the next step, one of `steps_per_window` steps in the time the
-    latency is measured over: together they raise by RAISE_BY or lower by LOWER_BY."""
+    """The admission rate for the next step. `steps_per_window` steps in the time the latency
+    is measured over raise it by RAISE_BY together; `steps_to_lower` steps (as many as
+    `steps_per_window` unless given) lower it by LOWER_BY."""
     current = max(target.floor, min(current, target.limit))
     share = 1 / max(1, steps_per_window)
     if latency.samples < MIN_SAMPLES:
         return _raised(current, target, RateReason.IDLE, None, RAISE_BY**share)
     p95 = latency.p95_ms
     if p95 > target.latency_target_ms:
-        lowered = max(target.floor, min(current - 1, math.floor(current * LOWER_BY**share)))
+        by = LOWER_BY ** (1 / max(1, steps_to_lower or steps_per_window))
+        lowered = max(target.floor, min(current - 1, math.floor(current * by)))
         return RateDecision(rate=lowered, reason=RateReason.LOWERED, p95_ms=p95)
     if p95 > target.latency_target_ms * HEADROOM:
         return RateDecision(rate=current, reason=RateReason.HELD, p95_ms=p95)

@@ -137,6 +137,9 @@ class SteerAdmission:
     window_seconds: int = 4
     # How often the admission tick runs it: each run takes its share of a window's step.
     tick_seconds: int = 1
+    # How long fans admitted before a lowering go on booking after it: a lowering's step is
+    # spread over this long (domain.queue.admission).
+    reaction_seconds: int = 12
 
     def __call__(self, *, schedule_ids: list[int]) -> dict[int, RateDecision]:
         decisions: dict[int, RateDecision] = {}
@@ -155,6 +158,7 @@ class SteerAdmission:
                 recent,
                 target,
                 steps_per_window=max(1, self.window_seconds // self.tick_seconds),
+                steps_to_lower=max(1, self.reaction_seconds // self.tick_seconds),
             )
             self.room.steer(schedule_id=schedule_id, decision=decisions[schedule_id])
         return decisions

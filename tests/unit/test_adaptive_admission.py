@@ -70,3 +70,16 @@ def test_a_tick_a_second_moves_a_windows_step_over_the_window_not_at_every_tick(
     assert 76 <= down <= 80  # about 120 x 0.67 (whole fans a second, rounded down each time)
     assert 120 <= up <= 124  # about 100 x 1.2 (rounded up each time)
     assert next_rate(2, latency(400), TARGET, steps_per_window=4).rate == 1  # it still moves
+
+
+def test_a_lowering_is_spread_over_the_fans_reaction_time() -> None:
+    """Fans admitted before a lowering book after it: twelve one-second ticks of the same
+    bad news lower the rate by one third, not by a third every four ticks."""
+    rate = 120
+    for tick in range(12):
+        rate = next_rate(rate, latency(400), TARGET, steps_per_window=4, steps_to_lower=12).rate
+        if tick == 3:
+            assert 100 <= rate <= 106  # about 120 x 0.67^(4/12), where it was 80
+    assert 76 <= rate <= 80  # about 120 x 0.67
+    up = next_rate(100, latency(20), TARGET, steps_per_window=4, steps_to_lower=12)
+    assert up.rate == 105  # raising keeps its pace: 1.2^(1/4) a tick
