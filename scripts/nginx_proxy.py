@@ -7,7 +7,8 @@
   many fans watch; the others get the cached copy, or a 304 for their ETag. While the copy is
   renewed, one request goes to the app and the rest get the copy (lock, stale while
   updating); if the app answers an error, the last copy serves for a few more seconds
-  (`stale-if-error` from the app);
+  (`stale-if-error` from the app). Each seat map the same way (485 KB for 5,000 seats,
+  read once by every admitted fan); its statuses alone, asked for after a 409, never;
 - it stamps each request with the time it got it (`X-Request-Start`), so the app can tell
   how long a booking waited before a thread took it;
 - it can send what admitted fans do (holds, payments, the seat map) to app servers of their
