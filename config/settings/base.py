@@ -134,9 +134,9 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30)
 # The seat map is patched in Redis as seats change and built again from the database after
 # this long: the safety net for a patch lost while Redis was unreachable.
 SEAT_MAP_CACHE_SECONDS = env_int("SEAT_MAP_CACHE_SECONDS", 60)
-# How long a shared cache (nginx, a CDN) or a browser may reuse a seat map or its statuses
-# before asking again. A hold is decided by the database, never by the map, so a map a
-# second old costs at worst a 409; 0 makes every read ask (no-cache).
+# How long a shared cache (nginx, a CDN) or a browser may reuse a seat map before asking
+# again (its statuses alone are never reused). A hold is decided by the database, never by
+# the map, so a map a second old costs at worst a 409; 0 makes every read ask (no-cache).
 SEAT_MAP_MAX_AGE_SECONDS = env_int("SEAT_MAP_MAX_AGE_SECONDS", 1)
 
 # --- kafka-protocol broker ------------------------------------------------------------------
