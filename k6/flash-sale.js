@@ -4,9 +4,11 @@
 // .../queue) every heartbeat_seconds, and claims its access token with the same GET as soon
 // as `serving` reaches its entry number. Then it loads the seat map once, holds one
 // available seat and pays; after a 409 it asks for the seat statuses alone (a byte a seat,
-// .../seats/statuses) and tries another, as the seat page does. LEAVE_SHARE of the fans
-// leave the queue after their first look at the state; NO_PAY_SHARE hold a seat and never
-// pay (the hold expires and the seat is sold again).
+// .../seats/statuses) and tries another, as the seat page does. When every seat is held it
+// looks again a few times, a second apart, for the seats of holds that lapse. LEAVE_SHARE of
+// the fans leave the queue after their first look at the state; NO_PAY_SHARE hold a seat
+// and never pay (the hold expires and the seat is sold again). A fan still in line when the
+// state says `sold_out` leaves.
 //
 // k6 cannot run 20,000 VUs on a small machine, so each of AGENTS VUs plays FANS / AGENTS fans,
 // each with its own JWT and its own timeline. Fans are user ids from FANS_FILE ([id, ...]).
@@ -36,6 +38,7 @@ const NO_PAY_SHARE = Number(__ENV.NO_PAY_SHARE || 0.05);
 const ADMIT_RATE = Number(__ENV.ADMIT_RATE || 30);
 const ACTIVE_TTL_MS = Number(__ENV.ACTIVE_TTL_SECONDS || 300) * 1000;
 const HOLD_TRIES = 6;
+const LOOKS = 3; // further looks at the seats, a second apart, while every seat is held
 // Shorter waits than this are within a poll's granularity: their ETA error says nothing.
 const ETA_MIN_WAIT_MS = 3000;
 const fanIds = new SharedArray("fans", () => JSON.parse(open(__ENV.FANS_FILE)));
@@ -45,7 +48,8 @@ const left = new Counter("fans_left_queue");
 const admitted = new Counter("fans_admitted");
 const purchases = new Counter("purchases");
 const abandonedHolds = new Counter("holds_abandoned");
-const soldOutSeen = new Counter("fans_found_sold_out");
+const soldOutSeen = new Counter("fans_found_sold_out"); // admitted, found no seat
+const soldOutInLine = new Counter("fans_told_sold_out"); // still in line at the sell-out
 const conflicts = new Counter("conflicts");
 const serverErrors = new Counter("server_errors");
 const otherErrors = new Counter("other_errors");
@@ -141,6 +145,7 @@ function makeFan(userId, index) {
     at: Date.now() + (index / fanIds.length) * ARRIVAL_MS,
     leaves: Math.random() < LEAVE_SHARE,
     skipsPaying: Math.random() < NO_PAY_SHARE,
+    looks: 0,
     entry: 0,
     enteredAt: 0,
     etas: [], // [shown at (ms), eta (s), at entry?]
@@ -224,6 +229,12 @@ function watch(fan) {
   const serving = response.status === 200 ? response.json("serving") : null;
   if (response.status === 200) {
     linePace = Math.max(ADMIT_RATE, Number(response.json("admitted_per_second")) || 0);
+    if (response.json("sold_out") === true) { // nothing left to wait for
+      record(http.del(queueUrl, null, { headers: fan.headers, tags: { name: "leave" } }));
+      soldOutInLine.add(1);
+      fan.state = "done";
+      return;
+    }
   }
   if (serving !== null && fan.entry && serving >= fan.entry) { beat(fan); return; } // claim
   // Came before the opening: the entry number comes with the first call after it.
@@ -243,17 +254,23 @@ function waitInLine(fan) {
 function book(fan) {
   const headers = { ...fan.headers, "X-Access-Token": fan.access };
   const seatsUrl = `${BASE}/api/v1/schedules/${SCHEDULE}/seats`;
-  let statuses = loadSeatMap(fan, seatsUrl);
+  const freshStatuses = () => {
+    const fresh = http.get(`${seatsUrl}/statuses`,
+      { headers: fan.headers, tags: { name: "seat_statuses" } });
+    record(fresh);
+    seatMapTime.add(fresh.timings.duration);
+    return fresh.status === 200 ? fresh.json("statuses") : "";
+  };
+  let statuses = fan.looks ? freshStatuses() : loadSeatMap(fan, seatsUrl);
   for (let attempt = 0; attempt < HOLD_TRIES; attempt++) {
-    if (attempt > 0) {
-      const fresh = http.get(`${seatsUrl}/statuses`,
-        { headers: fan.headers, tags: { name: "seat_statuses" } });
-      record(fresh);
-      seatMapTime.add(fresh.timings.duration);
-      statuses = fresh.status === 200 ? fresh.json("statuses") : "";
-    }
+    if (attempt > 0) statuses = freshStatuses();
     const seat = availableSeat(statuses);
-    if (seat === null) break; // nothing free right now: sold out, or all held
+    if (seat === null) {
+      // Every seat held right now: the seat page looks again shortly, since the seats of a
+      // hold that lapses come back.
+      if (fan.looks < LOOKS) { fan.looks += 1; fan.at = Date.now() + 1000; return; }
+      break;
+    }
     const hold = http.post(`${BASE}/api/v1/reservations`,
       JSON.stringify({ schedule_id: SCHEDULE, seat_ids: [seat] }),
       { headers, tags: { name: "hold" } });

@@ -13,6 +13,9 @@ same order within each call, so that a use case's outcome can be checked in mill
 - admission at the head while there is capacity (`max_active` active slots, which expire)
   and rate budget (a token bucket of one second of burst), run by `tick` and lazily by
   `enter` and `place`; nobody is admitted before the opening, while paused or once closed;
+- once `tick` has been given the seats left, admission also keeps the admitted fans who
+  have not held yet (claims, which expire with the slot) within the seats free;
+  `seats_taken` is the hold gate's side (the seats leave `free`, the fan its claim);
 - before `opens_at` fans go to a pre-queue without entry number; at the opening they go into
   the line ahead of later arrivals;
 - `touch` extends an active slot; `leave` frees a place or a slot;
@@ -41,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from domain.concert.model import SaleClosed
+from domain.errors import DependencyUnavailable
 from domain.queue.admission import AdaptiveAdmission, BookingLatency, RateDecision
 from domain.queue.model import (
     EntryRateLimited,
@@ -52,6 +56,7 @@ from domain.queue.model import (
     QueueSettings,
     QueueState,
     QueueStats,
+    SeatsLeft,
     retry_after_seconds,
 )
 
@@ -91,6 +96,8 @@ class _Queue:
     fans: dict[int, tuple[int, int]] = field(default_factory=dict)  # user -> (entry, beat s)
     pre: set[int] = field(default_factory=set)
     active: dict[int, int] = field(default_factory=dict)  # user -> slot expiry (ms)
+    claims: dict[int, int] = field(default_factory=dict)  # admitted, not holding: user -> expiry
+    seats: SeatsLeft | None = None  # as the tick last counted them, followed by seats_taken
     tokens: float | None = None
     tokens_ms: int | None = None
     rate_now: int | None = None  # set while adaptive admission steers
@@ -140,6 +147,13 @@ class FakeWaitingRoom:
 
     # --- for tests -------------------------------------------------------------------------
 
+    def seats_taken(self, *, schedule_id: int, user_id: int, seats: int) -> None:
+        """The hold gate's part (adapters/reservation/lua/hold_gate.lua)."""
+        queue = self._queue(schedule_id)
+        queue.claims.pop(user_id, None)
+        if queue.seats is not None:
+            queue.seats = SeatsLeft(free=queue.seats.free - seats, held=queue.seats.held + seats)
+
     def flush(self) -> None:
         """Redis restarted without persistence: settings, lines and slots are gone."""
         self.queues.clear()
@@ -148,6 +162,9 @@ class FakeWaitingRoom:
     def settings_of(self, schedule_id: int) -> QueueSettings | None:
         queue = self.queues.get(schedule_id)
         return None if queue is None else queue.settings
+
+    def known_schedules(self) -> list[int]:
+        return sorted(self.queues)
 
     def set_paused(self, *, schedule_id: int, paused: bool) -> None:
         self._queue(schedule_id).paused = paused
@@ -201,6 +218,7 @@ class FakeWaitingRoom:
         if queue is None:
             return False
         removed = queue.active.pop(user_id, None) is not None
+        queue.claims.pop(user_id, None)
         if user_id in queue.pre:
             queue.pre.discard(user_id)
             removed = True
@@ -215,10 +233,12 @@ class FakeWaitingRoom:
         queue.active[user_id] = max(until, now_ms + queue.settings.active_ttl_seconds * 1000)
         return queue.active[user_id]
 
-    def tick(self, *, schedule_id: int, now_ms: int) -> list[int]:
+    def tick(self, *, schedule_id: int, now_ms: int, seats: SeatsLeft | None = None) -> list[int]:
         queue = self.queues.get(schedule_id)
         if queue is None:
             return []
+        if seats is not None:
+            queue.seats = seats
         self._open_if_due(queue, now_ms)
         return self._admit(queue, now_ms)
 
@@ -241,6 +261,9 @@ class FakeWaitingRoom:
             admitted_per_second=self._admitted_per_second(queue, now_ms),
             opens_at_ms=queue.opens_ms,
             as_of_ms=now_ms,
+            seats=None
+            if queue.seats is None
+            else SeatsLeft(free=max(0, queue.seats.free), held=max(0, queue.seats.held)),
         )
 
     def store_settings(self, settings: QueueSettings, *, now_ms: int) -> None:
@@ -273,6 +296,8 @@ class FakeWaitingRoom:
             admission_rate=queue.rate,
             rate_reason=queue.rate_reason,
             steering_p95_ms=queue.rate_p95_ms,
+            seats_free=None if queue.seats is None else queue.seats.free,
+            claims=len({user for user, until in queue.claims.items() if until > now_ms}),
         )
 
     # --- AdmissionSteering -----------------------------------------------------------------
@@ -352,6 +377,7 @@ class FakeWaitingRoom:
 
     def _admit(self, queue: _Queue, now: int) -> list[int]:
         queue.active = {user: until for user, until in queue.active.items() if until > now}
+        queue.claims = {user: until for user, until in queue.claims.items() if until > now}
         settings = queue.settings
         if queue.paused or queue.closed(now) or now < queue.opens_ms or not queue.opened:
             return []
@@ -360,6 +386,8 @@ class FakeWaitingRoom:
         last = now if queue.tokens_ms is None else queue.tokens_ms
         tokens = min(rate, tokens + (now - last) * rate / 1000)
         budget = min(settings.max_active - len(queue.active), math.floor(tokens))
+        if queue.seats is not None:
+            budget = min(budget, queue.seats.free - len(queue.claims))
         alive_from = queue.alive_from(now)
         stamp = max(now, queue.admitted_ms)
         admitted: list[int] = []
@@ -374,6 +402,7 @@ class FakeWaitingRoom:
                 queue.abandoned_total += 1  # lost to silence: passed without budget
                 continue
             queue.active[user] = stamp + settings.active_ttl_seconds * 1000
+            queue.claims[user] = queue.active[user]
             admitted.append(user)
             budget -= 1
             tokens -= 1
@@ -440,3 +469,18 @@ class FakeBookingLatency:
     def recent(self, *, now_s: float, window_seconds: int) -> BookingLatency:
         self.reads.append((now_s, window_seconds))
         return self.latency
+
+
+class FakeSeatInventory:
+    """The SeatInventory port: seats set by the test; `down` makes it raise as the database
+    would when unreachable."""
+
+    def __init__(self) -> None:
+        self.seats: dict[int, SeatsLeft] = {}
+        self.down = False
+
+    def seats_left(self, *, schedule_ids: list[int]) -> dict[int, SeatsLeft]:
+        if self.down:
+            raise DependencyUnavailable("the database is down")
+        nothing = SeatsLeft(free=0, held=0)
+        return {schedule: self.seats.get(schedule, nothing) for schedule in schedule_ids}

@@ -27,6 +27,7 @@ from domain.queue.model import (
     QueueState,
     QueueStats,
     QueueUnavailable,
+    SeatsLeft,
     retry_after_seconds,
 )
 
@@ -41,6 +42,11 @@ REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 def schedule_keys(schedule_id: int) -> list[str]:
     tag = f"{{s:{schedule_id}}}"
     return [f"q:{tag}:{part}" for part in ("cfg", "line", "beats", "active", "pre", "state")]
+
+
+def claims_key(schedule_id: int) -> str:
+    """Admitted fans who have not held a seat yet (see lua/lib.lua)."""
+    return f"q:{{s:{schedule_id}}}:claims"
 
 
 def fan_key(schedule_id: int, user_id: int) -> str:
@@ -66,6 +72,13 @@ def _ms(moment: Any) -> int:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _seats_left(free: Any, held: Any) -> SeatsLeft | None:
+    """The seats as the tick counted them and the hold gate followed ('' before a count)."""
+    if not _text(free):
+        return None
+    return SeatsLeft(free=max(0, int(_text(free))), held=max(0, int(_text(held))))
 
 
 class RedisWaitingRoom:
@@ -135,18 +148,22 @@ class RedisWaitingRoom:
     def touch(self, *, schedule_id: int, user_id: int, now_ms: int) -> int:
         return int(self._run("touch", schedule_keys(schedule_id), [user_id, now_ms]))
 
-    def tick(self, *, schedule_id: int, now_ms: int) -> list[int]:
-        """One admission step. An opening under way is finished first, one bounded script
-        call at a time, so other commands run between the steps."""
+    def tick(self, *, schedule_id: int, now_ms: int, seats: SeatsLeft | None = None) -> list[int]:
+        """One admission step, bounded by `seats` (the last count stands when None). An
+        opening under way is finished first, one bounded script call at a time, so other
+        commands run between the steps."""
         while True:
-            opening, admitted = self._step(schedule_id=schedule_id, now_ms=now_ms)
+            opening, admitted = self._step(schedule_id=schedule_id, now_ms=now_ms, seats=seats)
             if not opening:
                 return admitted
 
-    def _step(self, *, schedule_id: int, now_ms: int) -> tuple[bool, list[int]]:
+    def _step(
+        self, *, schedule_id: int, now_ms: int, seats: SeatsLeft | None = None
+    ) -> tuple[bool, list[int]]:
         """One bounded tick script: (an opening is still under way, fans admitted)."""
+        counted = ["", ""] if seats is None else [seats.free, seats.held]
         keys = schedule_keys(schedule_id)
-        opening, admitted = self._run("tick", keys, [now_ms, self.open_batch])
+        opening, admitted = self._run("tick", keys, [now_ms, self.open_batch, *counted])
         return bool(int(opening)), [int(user) for user in admitted]
 
     def state(self, *, schedule_id: int, now_ms: int) -> QueueState:
@@ -161,6 +178,7 @@ class RedisWaitingRoom:
             admitted_per_second=float(_text(reply[3])),
             opens_at_ms=int(reply[4]),
             as_of_ms=now_ms,
+            seats=_seats_left(reply[5], reply[6]),
         )
 
     def stats(self, *, schedule_id: int, now_ms: int) -> QueueStats:
@@ -178,6 +196,8 @@ class RedisWaitingRoom:
             admission_rate=int(r[9]),
             rate_reason=_text(r[10]),
             steering_p95_ms=float(_text(r[11])) if _text(r[11]) else None,
+            seats_free=int(_text(r[12])) if _text(r[12]) else None,
+            claims=int(r[13]),
         )
 
     def store_settings(self, settings: QueueSettings, *, now_ms: int) -> None:
@@ -266,7 +286,7 @@ class RedisWaitingRoom:
         with redis_unavailable_as_queue_unavailable():
             for key in self.client.scan_iter(match=f"q:{{s:{schedule_id}}}:f:*", count=1000):
                 self.client.delete(key)
-            self.client.delete(line, beats, active, pre, state)
+            self.client.delete(line, beats, active, pre, state, claims_key(schedule_id))
 
     def waiting_users(self, *, schedule_id: int) -> list[tuple[int, int]]:
         """(user, entry number) of every place still held, in line order, for operators'

@@ -102,6 +102,13 @@ def admission_line(stats: QueueStats) -> str:
     return f"rate {stats.admission_rate}/s (adaptive: {stats.rate_reason}{steering})"
 
 
+def seats_line(stats: QueueStats) -> str:
+    """What bounds admission near the end of a sale: a seat left for each admitted fan."""
+    if stats.seats_free is None:
+        return ""
+    return f" · seats free {stats.seats_free:,} for {stats.claims:,} admitted not yet holding"
+
+
 @admin.register(ScheduleRecord)
 class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
     list_display = (
@@ -160,7 +167,7 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
             f"waiting {stats.waiting:,} · active {stats.active:,} · pre-queue "
             f"{stats.pre_queue:,} · admitted/s {stats.admitted_per_second:.1f} · admitted "
             f"{stats.admitted_total:,} · abandoned {stats.abandoned_total:,} · "
-            f"{admission_line(stats)}" + (" · PAUSED" if stats.paused else "")
+            f"{admission_line(stats)}{seats_line(stats)}" + (" · PAUSED" if stats.paused else "")
         )
 
     def _set_paused(

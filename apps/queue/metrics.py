@@ -22,6 +22,7 @@ class QueueCollector(Collector):
             "queue_admitted_total",
             "queue_abandoned_total",
             "queue_admission_rate",
+            "queue_claims",
             "queue_admission_steering_p95_ms",
         )
         yield from (GaugeMetricFamily(name, name, labels=["schedule"]) for name in names)
@@ -51,6 +52,12 @@ class QueueCollector(Collector):
             "admission_rate": GaugeMetricFamily(
                 "queue_admission_rate",
                 "Fans a second the next admission steps admit at (fixed or steered)",
+                labels=["schedule"],
+            ),
+            "claims": GaugeMetricFamily(
+                "queue_claims",
+                "Admitted fans who have not held a seat yet (admission keeps them within "
+                "the seats left)",
                 labels=["schedule"],
             ),
         }

@@ -10,6 +10,7 @@ from adapters.queue.connection import queue_redis
 from adapters.queue.redis import RedisWaitingRoom
 from domain.queue.access import AccessTokens
 from domain.queue.usecases import (
+    AdmitWaitingFans,
     CheckPlace,
     EnterQueue,
     ReadQueueState,
@@ -78,3 +79,12 @@ def booking_latency() -> RedisBookingLatency:
 @cache
 def steer_admission() -> SteerAdmission:
     return SteerAdmission(room=waiting_room(), latency=booking_latency(), clock=clock())
+
+
+@cache
+def admit_waiting_fans() -> AdmitWaitingFans:
+    from apps.concert.seat_inventory import OrmSeatInventory
+
+    return AdmitWaitingFans(
+        room=waiting_room(), steer=steer_admission(), inventory=OrmSeatInventory(), clock=clock()
+    )

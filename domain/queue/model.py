@@ -65,6 +65,21 @@ class Place:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SeatsLeft:
+    """A schedule's seats as the database has them: `free` to hold now, `held` by holds not
+    yet paid or released (they may come back). Admission lets in no more fans than there
+    are free seats for."""
+
+    free: int
+    held: int
+
+    @property
+    def sold_out(self) -> bool:
+        """Nothing to hold and nothing that may come back (a refund aside)."""
+        return self.free <= 0 and self.held <= 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueState:
     """How far the line has moved: the same answer for every fan, so caches may share it.
 
@@ -79,6 +94,7 @@ class QueueState:
     admitted_per_second: float
     opens_at_ms: int
     as_of_ms: int
+    seats: SeatsLeft | None = None  # None until the admission tick has counted them
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +111,8 @@ class QueueStats:
     admission_rate: int = 0  # fans a second the next steps admit at
     rate_reason: str = "fixed"  # why the rate is what it is (domain.queue.admission)
     steering_p95_ms: float | None = None  # the booking latency adaptive admission saw
+    seats_free: int | None = None  # seats free to hold, as admission last knew them
+    claims: int = 0  # admitted fans who have not held a seat yet
 
 
 class QueueNotFound(NotFound):

@@ -1,7 +1,7 @@
 from typing import Protocol
 
 from domain.queue.admission import AdaptiveAdmission, BookingLatency, RateDecision
-from domain.queue.model import Place, QueueSettings, QueueState, QueueStats
+from domain.queue.model import Place, QueueSettings, QueueState, QueueStats, SeatsLeft
 
 
 class Clock(Protocol):
@@ -23,7 +23,12 @@ class WaitingRoom(Protocol):
 
     def touch(self, *, schedule_id: int, user_id: int, now_ms: int) -> int: ...
 
-    def tick(self, *, schedule_id: int, now_ms: int) -> list[int]: ...
+    def tick(self, *, schedule_id: int, now_ms: int, seats: SeatsLeft | None = None) -> list[int]:
+        """One admission step; `seats` (counted in the database) bound it, or the last
+        count stands when None."""
+        ...
+
+    def known_schedules(self) -> list[int]: ...
 
     def state(self, *, schedule_id: int, now_ms: int) -> QueueState: ...
 
@@ -52,3 +57,12 @@ class BookingLatencySource(Protocol):
     """How long holds and payments took recently, as all app servers saw them."""
 
     def recent(self, *, now_s: float, window_seconds: int) -> BookingLatency: ...
+
+
+class SeatInventory(Protocol):
+    """The seats left of each schedule, from the database (the source of truth)."""
+
+    def seats_left(self, *, schedule_ids: list[int]) -> dict[int, SeatsLeft]:
+        """Every schedule asked for; one the database does not know has no seats left.
+        Raises DependencyUnavailable when the database cannot be read."""
+        ...

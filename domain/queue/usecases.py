@@ -2,14 +2,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from domain.errors import DependencyUnavailable
 from domain.queue.access import AccessGrant, AccessTokens, queue_token
 from domain.queue.admission import BookingLatency, RateDecision, next_rate
-from domain.queue.model import NotAdmitted, Place, PlaceState, QueueNotFound, QueueState
+from domain.queue.model import (
+    NotAdmitted,
+    Place,
+    PlaceState,
+    QueueNotFound,
+    QueueState,
+    SeatsLeft,
+)
 from domain.queue.ports import (
     AdmissionSteering,
     BookingLatencySource,
     Clock,
     QueueSettingsSource,
+    SeatInventory,
     WaitingRoom,
 )
 
@@ -162,3 +171,39 @@ class SteerAdmission:
             )
             self.room.steer(schedule_id=schedule_id, decision=decisions[schedule_id])
         return decisions
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdmitWaitingFans:
+    """The admission tick, every second: steer the rates of the queues with adaptive
+    admission, count every schedule's seats left in the database, then one admission step
+    for each queue, bounded by its seats.
+
+    Without a count (the database unreachable), each queue goes on with its last one, which
+    the hold gate keeps following between counts: admission does not stop because the
+    database did. Returns the fans admitted and whether the seats were counted.
+    """
+
+    room: WaitingRoom
+    steer: SteerAdmission
+    inventory: SeatInventory
+    clock: Clock
+
+    def __call__(self) -> tuple[int, bool]:
+        schedule_ids = self.room.known_schedules()
+        self.steer(schedule_ids=schedule_ids)
+        seats: dict[int, SeatsLeft] | None
+        try:
+            seats = self.inventory.seats_left(schedule_ids=schedule_ids)
+        except DependencyUnavailable:
+            seats = None
+        admitted = 0
+        for schedule_id in schedule_ids:
+            admitted += len(
+                self.room.tick(
+                    schedule_id=schedule_id,
+                    now_ms=self.clock.now_ms(),
+                    seats=None if seats is None else seats[schedule_id],
+                )
+            )
+        return admitted, seats is not None

@@ -1,6 +1,7 @@
 """The waiting room page's other moments: the countdown before the sale opens and the move
 into the line at the opening; a paused room where the page keeps sending heartbeats at the
-contract's pace; a lost place, said plainly, and joining again; a closed sale."""
+contract's pace; a lost place, said plainly, and joining again; a closed sale; every seat
+held, then sold out."""
 
 import re
 import time
@@ -10,9 +11,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import Page, Request, Route, expect
 
-from apps.concert.models import ScheduleRecord
+from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.queue.tasks import admit_waiting_fans
 from tests.browser.conftest import Steps
 from tests.browser.test_fan_journey import sign_in
 from tests.conftest import Fan
@@ -107,3 +110,31 @@ def test_a_closed_sale_is_said_plainly(
     sign_in(page, site, make_fan(), then=f"/schedules/{schedule.id}/queue")
     expect(page.locator("#ended")).to_contain_text("The sale for this show is closed")
     expect(page.get_by_role("button", name="Join the queue again")).to_be_hidden()
+
+
+def test_every_seat_held_then_sold_out_is_said_plainly(
+    site: str,
+    open_page: Callable[..., Page],
+    steps: Steps,
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+    admission_tick: None,
+) -> None:
+    """The waiting room lets fans in only for seats left: with every seat held the fan keeps
+    the place and is told why nobody moves; once every seat is sold, the page says so."""
+    schedule = make_schedule(seats=2)
+    seats = SeatRecord.objects.filter(schedule=schedule)
+    seats.update(status="held", held_until=timezone.now() + timedelta(minutes=5))
+    admit_waiting_fans()  # counted: nothing free, two held
+    page = open_page()
+    sign_in(page, site, make_fan(), then=f"/schedules/{schedule.id}/queue")
+    expect(page.locator("#place")).to_have_attribute("data-position", "1")
+    expect(page.locator("#all-held")).to_be_visible()
+    expect(page.locator("#eta")).to_have_text("when seats come back")
+    steps.snap("every seat held")
+
+    seats.update(status="sold", held_until=None)  # as two payments would
+    ended = page.locator("#ended")
+    expect(ended).to_contain_text("Sold out", timeout=10_000)
+    expect(page.get_by_role("button", name="Join the queue again")).to_be_hidden()
+    steps.snap("sold out")

@@ -2,15 +2,17 @@
 
 from collections.abc import Callable
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from apps.concert.models import ScheduleRecord
+from apps.concert.models import ScheduleRecord, SeatRecord
 from apps.queue.tasks import admit_waiting_fans
-from tests.conftest import Fan
+from tests.conftest import Fan, fund
+from tests.purchases import pay_held
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,4 +67,58 @@ def test_capacity_changed_in_the_database_applies_live(
     assert all(
         f.client().get(f"/api/v1/schedules/{schedule.id}/queue").json()["status"] == "admitted"
         for f in fans
+    )
+
+
+def test_the_tick_admits_fans_for_the_seats_left_until_the_state_says_sold_out(
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+    settings: Any,
+) -> None:
+    settings.QUEUE_STATE_MAX_AGE_SECONDS = 0  # each read of the state asks Redis
+    schedule = make_schedule(seats=2, max_active=10, admit_per_second=10)
+    seat_a, seat_b = SeatRecord.objects.filter(schedule=schedule).values_list("id", flat=True)
+    admit_waiting_fans()  # the seats are counted before the sale's first fans come
+    fans = [make_fan() for _ in range(4)]
+    for fan in fans:
+        fund(fan.id, 100_000)
+    answers = [f.client().post(f"/api/v1/schedules/{schedule.id}/queue").json() for f in fans]
+    assert [a["status"] for a in answers] == ["admitted", "admitted", "waiting", "waiting"]
+    assert admit_waiting_fans() == 0  # two seats, two admitted fans who have not held yet
+
+    def state() -> dict[str, Any]:
+        return APIClient().get(f"/api/v1/schedules/{schedule.id}/queue/state").json()
+
+    assert (state()["seats_available"], state()["sold_out"]) == (2, False)
+    first = fans[0].client()
+    first.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {fans[0].access}",
+        HTTP_X_ACCESS_TOKEN=answers[0]["access_token"],
+    )
+    held = first.post(
+        "/api/v1/reservations", {"schedule_id": schedule.id, "seat_ids": [seat_a]}, format="json"
+    )
+    assert held.status_code == 201
+    assert (state()["seats_available"], state()["sold_out"]) == (1, False)
+    assert admit_waiting_fans() == 0  # one seat free, one admitted fan may still take it
+
+    fans[1].client().delete(f"/api/v1/schedules/{schedule.id}/queue")  # gives up
+    assert admit_waiting_fans() == 1
+    third = fans[2].client().get(f"/api/v1/schedules/{schedule.id}/queue").json()
+    assert third["status"] == "admitted"
+    assert fans[3].client().get(f"/api/v1/schedules/{schedule.id}/queue").json()["position"] == 1
+
+    pay_held(user_id=fans[0].id, reservation_id=held.json()["id"], schedule_id=schedule.id)
+    buyer = fans[2].client()
+    buyer.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {fans[2].access}", HTTP_X_ACCESS_TOKEN=third["access_token"]
+    )
+    last = buyer.post(
+        "/api/v1/reservations", {"schedule_id": schedule.id, "seat_ids": [seat_b]}, format="json"
+    )
+    pay_held(user_id=fans[2].id, reservation_id=last.json()["id"], schedule_id=schedule.id)
+    assert admit_waiting_fans() == 0
+    assert (state()["seats_available"], state()["sold_out"]) == (0, True)
+    assert fans[3].client().get(f"/api/v1/schedules/{schedule.id}/queue").json()["status"] == (
+        "waiting"
     )

@@ -14,6 +14,7 @@ from django.conf import settings
 from redis.cluster import RedisCluster
 
 from adapters.queue.redis import RedisWaitingRoom
+from adapters.reservation.redis import RedisSeatLocks
 from domain.concert.model import SaleClosed
 from domain.queue.model import (
     EntryRateLimited,
@@ -23,7 +24,9 @@ from domain.queue.model import (
     QueuePhase,
     QueueSettings,
     QueueUnavailable,
+    SeatsLeft,
 )
+from domain.reservation.model import FanGate
 from scripts.redis_cluster import redis_cluster
 
 T0 = 1_900_000_000_000  # ms; the tests move time by hand
@@ -349,6 +352,62 @@ def test_a_later_admission_never_gets_an_earlier_slot_expiry(
     assert room.tick(schedule_id=schedule, now_ms=T0 + 4_600) == [3]
     place = room.place(schedule_id=schedule, user_id=3, now_ms=T0 + 5_000)
     assert place.active_until_ms == T0 + 65_000  # not T0 + 64_600
+
+
+def test_admission_never_lets_in_more_fans_than_seats_left_while_holds_race(
+    client: Any, room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """Ticks, entries and holds at once: admitted fans who have not held never outnumber
+    the seats free, each hold moves a seat from free to held, and a fan who gives up or
+    whose hold's seats come back (counted by the next tick) lets the next fan in."""
+    schedule = make_queue(max_active=10_000, rate=10_000)
+    room.set_paused(schedule_id=schedule, paused=True)
+    for user in range(1, 201):
+        enter(room, schedule, user)
+    room.set_paused(schedule_id=schedule, paused=False)
+    assert room.tick(
+        schedule_id=schedule, now_ms=T0 + 1000, seats=SeatsLeft(free=30, held=0)
+    ) == list(range(1, 31))
+    locks = RedisSeatLocks(client)
+    gate = FanGate(rate=0, burst=0)
+    start = threading.Barrier(8)
+
+    def race(i: int) -> list[int]:
+        start.wait()
+        admitted = []
+        for step in range(20):
+            if i < 4:  # fans 1..20 hold a seat each, five per thread
+                if step < 5:
+                    user = 1 + i * 5 + step
+                    locks.acquire(
+                        schedule_id=schedule,
+                        user_id=user,
+                        seat_ids=(user,),
+                        owner=f"u{user}",
+                        ttl_ms=60_000,
+                        now_ms=T0 + 1100,
+                        gate=gate,
+                    )
+            else:
+                admitted += room.tick(schedule_id=schedule, now_ms=T0 + 1100 + step)
+        return admitted
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert [user for batch in pool.map(race, range(8)) for user in batch] == []
+    state = room.state(schedule_id=schedule, now_ms=T0 + 1200)
+    assert state.seats == SeatsLeft(free=10, held=20) and not state.seats.sold_out
+    stats = room.stats(schedule_id=schedule, now_ms=T0 + 1200)
+    assert (stats.active, stats.claims, stats.seats_free) == (30, 10, 10)
+
+    room.leave(schedule_id=schedule, user_id=25)  # gave up without holding
+    assert room.tick(schedule_id=schedule, now_ms=T0 + 2000) == [31]
+    # The next count: five of the holds lapsed and were swept back to available.
+    counted = SeatsLeft(free=15, held=15)
+    assert room.tick(schedule_id=schedule, now_ms=T0 + 3000, seats=counted) == list(range(32, 37))
+    # Every seat sold: nobody more, and the public state says so.
+    room.tick(schedule_id=schedule, now_ms=T0 + 4000, seats=SeatsLeft(free=0, held=0))
+    assert room.state(schedule_id=schedule, now_ms=T0 + 4000).seats.sold_out  # type: ignore[union-attr]
+    assert room.tick(schedule_id=schedule, now_ms=T0 + 5000) == []
 
 
 def test_serving_never_passes_a_fan_still_waiting(

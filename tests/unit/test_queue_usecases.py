@@ -22,9 +22,11 @@ from domain.queue.model import (
     QueueSettings,
     QueueState,
     QueueStats,
+    SeatsLeft,
 )
-from domain.queue.ports import QueueSettingsSource, WaitingRoom
+from domain.queue.ports import QueueSettingsSource, SeatInventory, WaitingRoom
 from domain.queue.usecases import (
+    AdmitWaitingFans,
     CheckPlace,
     EnterQueue,
     QueueAnswer,
@@ -37,6 +39,7 @@ from tests.queue_fakes import (
     FakeBookingLatency,
     FakeClock,
     FakeQueueSettingsSource,
+    FakeSeatInventory,
     FakeWaitingRoom,
     at_ms,
 )
@@ -75,6 +78,7 @@ class Queue:
     room: FakeWaitingRoom = field(default_factory=FakeWaitingRoom)
     source: FakeQueueSettingsSource = field(default_factory=FakeQueueSettingsSource)
     latency: FakeBookingLatency = field(default_factory=FakeBookingLatency)
+    inventory: FakeSeatInventory = field(default_factory=FakeSeatInventory)
     tokens: AccessTokens = field(default_factory=lambda: AccessTokens(secret=b"test-secret"))
 
     def __post_init__(self) -> None:
@@ -93,6 +97,10 @@ class Queue:
         # One step a window (the tick as long as the window): the rule's whole steps.
         self.steer = SteerAdmission(
             room=self.room, latency=self.latency, clock=self.clock, window_seconds=4, tick_seconds=4
+        )
+        inventory: SeatInventory = self.inventory
+        self.admit_fans = AdmitWaitingFans(
+            room=room, steer=self.steer, inventory=inventory, clock=self.clock
         )
 
     def open_show(self, schedule_id: int = SHOW, **changes: Any) -> QueueSettings:
@@ -490,3 +498,94 @@ def test_steering_leaves_fixed_rate_and_idle_schedules_alone_and_reads_latency_o
 
     assert queue.steer(schedule_ids=[FIXED_SHOW, EARLY_SHOW]) == {}
     assert len(queue.latency.reads) == 1  # nothing to steer, nothing read
+
+
+# --- admission that knows the seats left ------------------------------------------------------
+
+
+def test_admission_lets_in_no_more_fans_than_there_are_seats_for(queue: Queue) -> None:
+    queue.open_show(admit_per_second=50, max_active=100)
+    queue.open_show(OTHER_SHOW, admit_per_second=50, max_active=100)
+    queue.inventory.seats = {SHOW: SeatsLeft(free=3, held=0)}
+    assert queue.admit_fans() == (0, True)  # counted before anyone came
+    for user in range(1, 9):
+        queue.enter(user)
+        queue.enter(user, schedule_id=OTHER_SHOW)
+    assert [queue.check(user).place.state for user in range(1, 6)] == [ADMITTED] * 3 + [WAITING] * 2
+    stats = queue.stats()
+    assert (stats.seats_free, stats.claims, stats.waiting) == (3, 3, 5)
+    queue.clock.advance(1)
+    assert queue.admit_fans() == (0, True)
+    # A schedule the database does not know has nothing to sell: nobody is let in.
+    assert queue.stats(OTHER_SHOW).admitted_total == 0
+    assert queue.state(OTHER_SHOW).seats == SeatsLeft(free=0, held=0)
+
+    # A fan who holds takes a seat and stops claiming one (the gate follows it until the
+    # next count): still no room for a fourth fan.
+    queue.room.seats_taken(schedule_id=SHOW, user_id=1, seats=1)
+    assert queue.state().seats == SeatsLeft(free=2, held=1)
+    assert queue.check(4).place.state is WAITING
+    queue.inventory.seats = {SHOW: SeatsLeft(free=2, held=1)}  # the hold committed
+    queue.clock.advance(1)
+    assert queue.admit_fans() == (0, True)
+    # A fan who gives up frees a claim: the next fan in line is let in for the seat.
+    queue.room.leave(schedule_id=SHOW, user_id=2)
+    queue.clock.advance(1)
+    assert queue.admit_fans() == (1, True)
+    assert queue.check(4).place.state is ADMITTED
+    assert queue.check(5).place.position == 1
+
+
+def test_the_seats_of_a_lapsed_hold_let_the_next_fans_in(queue: Queue) -> None:
+    queue.open_show(admit_per_second=50, max_active=100)
+    queue.inventory.seats = {SHOW: SeatsLeft(free=2, held=0)}
+    queue.admit_fans()
+    for user in range(1, 6):
+        queue.enter(user)
+    for user in (1, 2):
+        queue.room.seats_taken(schedule_id=SHOW, user_id=user, seats=1)
+    state = queue.state()
+    assert state.seats == SeatsLeft(free=0, held=2) and not state.seats.sold_out
+    queue.inventory.seats = {SHOW: SeatsLeft(free=0, held=2)}
+    queue.clock.advance(1)
+    assert queue.admit_fans() == (0, True)
+    queue.inventory.seats = {SHOW: SeatsLeft(free=1, held=1)}  # one hold lapsed, swept
+    queue.clock.advance(1)
+    assert queue.admit_fans() == (1, True)
+    assert [queue.check(user).place.state for user in (3, 4)] == [ADMITTED, WAITING]
+
+
+def test_a_claim_runs_out_with_the_fans_slot(queue: Queue) -> None:
+    queue.open_show(
+        admit_per_second=50, max_active=100, active_ttl_seconds=60, abandon_after_seconds=120
+    )
+    queue.inventory.seats = {SHOW: SeatsLeft(free=1, held=0)}
+    queue.admit_fans()
+    queue.enter(FAN)
+    queue.enter(RIVAL)
+    queue.clock.advance(59)
+    assert queue.check(RIVAL).place.position == 1
+    queue.clock.advance(2)  # the admitted fan never held: the slot and the claim ran out
+    assert queue.check(RIVAL).place.state is ADMITTED
+
+
+def test_with_the_database_down_admission_goes_on_by_the_last_count(queue: Queue) -> None:
+    queue.open_show(admit_per_second=50, max_active=100)
+    queue.inventory.seats = {SHOW: SeatsLeft(free=2, held=0)}
+    queue.admit_fans()
+    queue.inventory.down = True
+    for user in range(1, 5):
+        queue.enter(user)
+    queue.clock.advance(1)
+    assert queue.admit_fans() == (0, False)
+    assert queue.stats().admitted_total == 2
+    assert queue.state().seats == SeatsLeft(free=2, held=0)
+
+
+def test_sold_out_once_no_seat_is_free_or_held(queue: Queue) -> None:
+    queue.open_show()
+    assert queue.state().seats is None  # not counted yet: nothing said
+    queue.inventory.seats = {SHOW: SeatsLeft(free=0, held=0)}
+    queue.admit_fans()
+    assert queue.state().seats == SeatsLeft(free=0, held=0)
+    assert queue.state().seats.sold_out  # type: ignore[union-attr]

@@ -10,6 +10,10 @@
 -- its head always has entry number serving + 1: a fan who left or entered again later is
 -- recognised at the head because the record no longer has that number.
 -- Times are milliseconds since the epoch, passed in by the caller.
+-- The seats left to sell, as the admission tick last counted them in the database, are kept
+-- in the state hash (seats_free, seats_held) and followed between ticks by the hold gate;
+-- `q:{s:<id>}:claims` (zset user -> slot expiry) holds the admitted fans who have not held a
+-- seat yet. Admission keeps their number within seats_free (see admit).
 
 local RATE_WINDOW_MS = 60000
 local MAX_SKIPS = 10000    -- given-up places passed per admission step, to bound one call
@@ -58,6 +62,21 @@ end
 
 local function fan_key(user)
   return string.sub(KEYS[1], 1, -4) .. 'f:' .. math.floor(tonumber(user) / 100)
+end
+
+-- Admitted fans who have not held a seat yet (same hash tag as KEYS[1], so the same slot).
+local function claims_key()
+  return string.sub(KEYS[1], 1, -4) .. 'claims'
+end
+
+-- A hold took `seats` seats: they are no longer free to hold, and the fan no longer claims
+-- one. Between two counts by the tick, this keeps the seats left close to the database's.
+local function seats_taken(user, seats)
+  redis.call('ZREM', claims_key(), user)
+  if redis.call('HEXISTS', KEYS[6], 'seats_free') == 1 then
+    redis.call('HINCRBY', KEYS[6], 'seats_free', -seats)
+    redis.call('HINCRBY', KEYS[6], 'seats_held', seats)
+  end
 end
 
 -- A fan is alive while the last heartbeat second is at or after this one.
@@ -211,19 +230,26 @@ local function measured_rate(now)
   return measured(now, 'ewma')
 end
 
--- Moves the head of the line into the active set while there is room and rate budget.
--- Places given up (left, abandoned, or entered again later) are passed on the way, without
--- using the budget. Returns the admitted users in admission order.
+-- Moves the head of the line into the active set while there is room, rate budget and a
+-- seat left for each admitted fan who has not held yet: once every seat is held or claimed,
+-- fans stay in line (for the seats of holds that lapse) instead of being let in to find
+-- nothing. Places given up (left, abandoned, or entered again later) are passed on the
+-- way, without using the budget. Returns the admitted users in admission order.
 local function admit(c, now)
   local admitted = {}
-  local s = redis.call('HMGET', KEYS[6], 'tokens', 'tokens_ms', 'serving', 'opened', 'admitted_ms')
+  local s = redis.call('HMGET', KEYS[6], 'tokens', 'tokens_ms', 'serving', 'opened',
+    'admitted_ms', 'seats_free')
   local last = tonumber(s[2]) or now
+  local claims = claims_key()
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', claims, '-inf', now)
   if c.paused or closed(c, now) or now < c.opens_ms then return admitted end
   if s[4] ~= '1' then return admitted end
   local tokens = tonumber(s[1]) or c.rate
   tokens = math.min(c.rate, tokens + (now - last) * c.rate / 1000)
   local budget = math.min(c.max_active - redis.call('ZCARD', KEYS[4]), math.floor(tokens))
+  local seats_free = tonumber(s[6])  -- nil until the tick has counted the seats
+  if seats_free then budget = math.min(budget, seats_free - redis.call('ZCARD', claims)) end
   local serving = tonumber(s[3]) or 0
   local from = alive_from(c, now)
   -- Each caller (an app server, the tick) stamps `now` with its own clock before its call,
@@ -243,6 +269,7 @@ local function admit(c, now)
       drop_fan(key, user, second)
       if second >= from then
         redis.call('ZADD', KEYS[4], stamp + c.active_ttl_ms, user)
+        redis.call('ZADD', claims, stamp + c.active_ttl_ms, user)
         admitted[#admitted + 1] = user
         budget = budget - 1
         tokens = tokens - 1

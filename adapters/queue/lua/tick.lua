@@ -1,10 +1,12 @@
--- The periodic admission step: one bounded step of an opening under way, the heartbeat
--- seconds gone stale summed into 'old', then admission.
--- ARGV: now_ms, early arrivals to move per step.
+-- The periodic admission step: the seats left (when counted), one bounded step of an
+-- opening under way, the heartbeat seconds gone stale summed into 'old', then admission.
+-- ARGV: now_ms, early arrivals to move per step, seats free to hold and seats held in the
+-- database ('' when not counted: the last count stands).
 -- Returns {1 while an opening is under way else 0, admitted users in order}.
 local now = tonumber(ARGV[1])
 local c = load_cfg()
 if not c then return {0, {}} end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[6], 'seats_free', ARGV[3], 'seats_held', ARGV[4]) end
 if open_if_due(c, now, tonumber(ARGV[2])) then return {1, {}} end
 local from = alive_from(c, now)
 if from > tonumber(redis.call('HGET', KEYS[6], 'folded_below') or '0') then

@@ -1,7 +1,8 @@
 -- Everything Redis checks for a hold, in one call, in this order: the fan's active slot
 -- (extended, as acting does), the fan's hold rate limit, then the fail-fast seat locks, all
 -- of the seats or none.
--- Runs after the waiting room's lib.lua (adapters/queue/lua), for touch() and take().
+-- Runs after the waiting room's lib.lua (adapters/queue/lua), for touch(), take() and
+-- seats_taken() (the seats left, which admission follows).
 -- KEYS[1..6]: the schedule's waiting-room keys (lib.lua); KEYS[7]: the fan's hold bucket;
 -- KEYS[8..]: one lock per seat. All share the {s:<id>} tag.
 -- ARGV: user, lock owner, now_ms, holds a second, burst, default lock ttl_ms, and '1' for a
@@ -22,4 +23,5 @@ end
 for i = 8, #KEYS do
   redis.call('SET', KEYS[i], owner, 'PX', ttl)
 end
+seats_taken(user, #KEYS - 7)
 return {'ok'}

@@ -59,6 +59,8 @@ STATE = {
         "admitted_per_second",
         "opens_at",
         "as_of",
+        "seats_available",
+        "sold_out",
     ],
     "properties": {
         "schedule_id": {"type": "integer"},
@@ -72,6 +74,19 @@ STATE = {
         "admitted_per_second": {"type": "number", "description": "measured, over about a minute"},
         "opens_at": {"type": "string", "format": "date-time"},
         "as_of": {"type": "string", "format": "date-time"},
+        "seats_available": {
+            "type": "integer",
+            "nullable": True,
+            "description": "seats free to hold now (null until first counted); fans are "
+            "admitted only while there is a seat left for each admitted fan who has not held "
+            "yet. 0 with `sold_out` false: every seat is held, and a hold that lapses gives "
+            "its seats back to the line",
+        },
+        "sold_out": {
+            "type": "boolean",
+            "description": "every seat is sold: nobody else will be admitted (unless a "
+            "purchase is refunded)",
+        },
     },
 }
 

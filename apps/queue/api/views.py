@@ -92,6 +92,10 @@ def state_body(state: QueueState) -> dict[str, Any]:
         "admitted_per_second": round(state.admitted_per_second, 2),
         "opens_at": _iso(state.opens_at_ms),
         "as_of": _iso(state.as_of_ms),
+        # Seats free to hold now (null until counted), and whether none are left at all: a
+        # seat of a hold that lapses comes back, so 0 seats free is not yet sold out.
+        "seats_available": None if state.seats is None else state.seats.free,
+        "sold_out": state.seats is not None and state.seats.sold_out,
     }
 
 

@@ -32,6 +32,7 @@ const room = {
   state: null,
   etag: null,
   over: false, // admitted, sale closed or place lost: nothing more to send
+  allHeld: false, // every seat is held: the line moves only as seats come back
 };
 const due = { heartbeat: Infinity, watch: 0 };
 const busy = { heartbeat: false, watch: false };
@@ -48,6 +49,7 @@ function end(text, { canRejoin }) {
   hide(byId("in-line"));
   hide(byId("pre-queue"));
   hide(byId("paused"));
+  hide(byId("all-held"));
   trouble(null);
   byId("ended-text").textContent = text;
   byId("rejoin").hidden = !canRejoin;
@@ -100,7 +102,8 @@ function renderLine(position, rate) {
   byId("entry-number").textContent = `#${formatNumber(room.entryNumber)}`;
   // The ETA from the measured pace of the line; before anything was measured, the server's.
   const eta = rate > 0 ? position / rate : room.lastEta;
-  byId("eta").textContent = position === 0 ? "any moment" : formatWait(eta ?? NaN);
+  byId("eta").textContent =
+    position === 0 ? "any moment" : room.allHeld ? "when seats come back" : formatWait(eta ?? NaN);
   byId("rate").textContent = rate > 0 ? `${formatNumber(rate)} fans a second` : "measuring…";
 
   const now = Date.now();
@@ -131,6 +134,10 @@ function onPlace(place) {
 function onState(state) {
   byId("paused").hidden = state.phase !== "paused";
   if (state.phase === "closed") return end("The sale for this show has closed.", { canRejoin: false });
+  // Nobody else will be let in: say so rather than keep the fan waiting for nothing.
+  if (state.sold_out) return end("Sold out: every seat for this show has been sold.", { canRejoin: false });
+  room.allHeld = state.seats_available === 0;
+  byId("all-held").hidden = !room.allHeld;
   if (state.phase === "pre_queue") {
     room.opensAt = state.opens_at;
     if (room.entryNumber === null) renderPreQueue();
