@@ -61,7 +61,7 @@ test: check
 # The waiting-room benchmark: k6 against granian and nginx, writes docs/PERFORMANCE.md
 # (~15 minutes).
 bench-queue: services
-	$(PY) scripts/bench-queue
+	$(PY) scripts/bench-queue $(ARGS)
 
 # What each middleware costs per request, in-process (~1 minute).
 bench-middleware: deps
@@ -69,13 +69,14 @@ bench-middleware: deps
 
 # Holds and payments under load: k6/booking.js, then reconcile (~3 minutes).
 bench-booking: services
-	$(PY) scripts/bench-booking
+	$(PY) scripts/bench-booking $(ARGS)
 
 # Relay throughput and commit-to-handler lag (~1 minute).
 bench-events: services
-	$(PY) scripts/bench-events
+	$(PY) scripts/bench-events $(ARGS)
 
-# 20,000 fans in 10 s for 5,000 seats (~6 minutes); ARGS=--scale-out for nginx + Redis Cluster.
+# 20,000 fans in 10 s for 5,000 seats (~30 minutes for every rate and adaptive); ARGS=--scale-out for
+# nginx + Redis Cluster. Every bench takes its options in ARGS (scripts/bench-* --help).
 bench-flash-sale: services
 	$(PY) scripts/bench-flash-sale $(ARGS)
 

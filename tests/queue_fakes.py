@@ -316,7 +316,10 @@ class FakeWaitingRoom:
         )
         return control, queue.rate
 
-    def steer(self, *, schedule_id: int, decision: RateDecision) -> None:
+    def steer(
+        self, *, schedule_id: int, decision: RateDecision, growth_per_second: float, limit: int
+    ) -> None:
+        # The ETA here divides by the rate in force: the growth is not projected.
         queue = self.queues.get(schedule_id)
         if queue is not None:
             queue.rate_now = decision.rate
@@ -472,8 +475,8 @@ class FakeBookingLatency:
 
 
 class FakeSeatInventory:
-    """The SeatInventory port: seats set by the test; `down` makes it raise as the database
-    would when unreachable."""
+    """The SeatInventory port: the seats of the schedules on sale, set by the test (the
+    others are left out); `down` makes it raise as the database would when unreachable."""
 
     def __init__(self) -> None:
         self.seats: dict[int, SeatsLeft] = {}
@@ -482,5 +485,6 @@ class FakeSeatInventory:
     def seats_left(self, *, schedule_ids: list[int]) -> dict[int, SeatsLeft]:
         if self.down:
             raise DependencyUnavailable("the database is down")
-        nothing = SeatsLeft(free=0, held=0)
-        return {schedule: self.seats.get(schedule, nothing) for schedule in schedule_ids}
+        return {
+            schedule: self.seats[schedule] for schedule in schedule_ids if schedule in self.seats
+        }

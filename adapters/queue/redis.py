@@ -35,6 +35,8 @@ LUA_DIR = Path(__file__).parent / "lua"
 SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "state")
 # In a schedule's settings when adaptive admission is on.
 ADAPTIVE_FIELDS = ("adaptive", "latency_target_ms", "rate_ceiling")
+# What the steering writes (steer), gone with adaptive admission.
+STEERED_FIELDS = ("rate_now", "rate_reason", "rate_p95_ms", "rate_growth", "rate_limit")
 SCHEDULES_KEY = "q:schedules"  # every schedule with a waiting room, for the periodic tick
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
@@ -227,7 +229,7 @@ class RedisWaitingRoom:
     def _store_admission_mode(self, cfg: str, settings: QueueSettings) -> None:
         adaptive = settings.adaptive
         if adaptive is None:
-            self.client.hdel(cfg, *ADAPTIVE_FIELDS, "rate_now", "rate_reason", "rate_p95_ms")
+            self.client.hdel(cfg, *ADAPTIVE_FIELDS, *STEERED_FIELDS)
             return
         pipe = self.client.pipeline(transaction=False)
         pipe.hset(
@@ -265,7 +267,9 @@ class RedisWaitingRoom:
         )
         return control, int(rate)
 
-    def steer(self, *, schedule_id: int, decision: RateDecision) -> None:
+    def steer(
+        self, *, schedule_id: int, decision: RateDecision, growth_per_second: float, limit: int
+    ) -> None:
         with redis_unavailable_as_queue_unavailable():
             self.client.hset(
                 schedule_keys(schedule_id)[0],
@@ -273,6 +277,8 @@ class RedisWaitingRoom:
                     "rate_now": decision.rate,
                     "rate_reason": decision.reason.value,
                     "rate_p95_ms": "" if decision.p95_ms is None else f"{decision.p95_ms:.1f}",
+                    "rate_growth": f"{growth_per_second:.6f}",
+                    "rate_limit": limit,
                 },
             )
 

@@ -1,8 +1,11 @@
 """The concert module tells the waiting room how many seats each schedule has left, so that
 admission lets in no more fans than there are seats for (docs/WAITING_ROOM.md)."""
 
+from datetime import UTC, datetime
+
 from django.db import DatabaseError, connection
 
+from adapters.db_time import to_db
 from domain.errors import DependencyUnavailable
 from domain.queue.model import SeatsLeft
 
@@ -13,8 +16,9 @@ class SeatCountUnavailable(DependencyUnavailable):
 
 
 class OrmSeatInventory:
-    """domain.queue.ports.SeatInventory: one grouped count a tick for every schedule, read
-    from the (schedule, status) index alone.
+    """domain.queue.ports.SeatInventory: one grouped count a tick for the schedules whose
+    sale has not closed (past sales are not counted again and again), read from the
+    (schedule, status) index.
 
     `free` is what the seat map shows as available: a hold that lapsed counts as held until
     the expiry sweep frees it, because a fan let in for it would not see it on the map yet.
@@ -27,15 +31,15 @@ class OrmSeatInventory:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT schedule_id, SUM(status = 'available'), SUM(status = 'held') "
-                    f"FROM seat WHERE schedule_id IN ({marks}) GROUP BY schedule_id",
-                    schedule_ids,
+                    "SELECT s.id, COALESCE(SUM(seat.status = 'available'), 0), "
+                    "COALESCE(SUM(seat.status = 'held'), 0) "
+                    "FROM schedule s LEFT JOIN seat ON seat.schedule_id = s.id "
+                    f"WHERE s.id IN ({marks}) AND s.sale_closes_at > %s GROUP BY s.id",
+                    [*schedule_ids, to_db(datetime.now(UTC))],
                 )
-                counted = {
+                return {
                     int(schedule): SeatsLeft(free=int(free), held=int(held))
                     for schedule, free, held in cursor.fetchall()
                 }
         except DatabaseError as exc:
             raise SeatCountUnavailable(f"seat count: {exc}") from exc
-        nothing = SeatsLeft(free=0, held=0)
-        return {schedule: counted.get(schedule, nothing) for schedule in schedule_ids}

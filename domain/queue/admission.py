@@ -114,3 +114,15 @@ def _raised(
         return RateDecision(rate=target.limit, reason=RateReason.AT_LIMIT, p95_ms=p95)
     raised = min(target.limit, max(current + 1, math.ceil(current * by)))
     return RateDecision(rate=raised, reason=reason, p95_ms=p95)
+
+
+def growth_per_second(decision: RateDecision, *, window_seconds: int) -> float:
+    """How fast the rate will grow from here, a second, as far as the steering can tell:
+    while it raises the rate (latency well under the target, or too few bookings to judge)
+    it keeps adding RAISE_BY a window until the limit; otherwise 1. The ETA a fan is shown
+    projects it (adapters/queue/lua/lib.lua): dividing by today's rate while the rate climbs
+    from the floor to the ceiling told the first fans of an adaptive sale they would wait
+    several times longer than they did (docs/PERFORMANCE.md)."""
+    if decision.reason in (RateReason.RAISED, RateReason.IDLE):
+        return float(RAISE_BY ** (1 / max(1, window_seconds)))
+    return 1.0

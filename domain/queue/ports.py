@@ -50,7 +50,12 @@ class AdmissionSteering(Protocol):
         """The target and the current rate; None unless adaptive and fans wait to enter."""
         ...
 
-    def steer(self, *, schedule_id: int, decision: RateDecision) -> None: ...
+    def steer(
+        self, *, schedule_id: int, decision: RateDecision, growth_per_second: float, limit: int
+    ) -> None:
+        """Puts the decision in force, with how fast the rate is expected to grow and up to
+        where (for the ETA)."""
+        ...
 
 
 class BookingLatencySource(Protocol):
@@ -63,6 +68,7 @@ class SeatInventory(Protocol):
     """The seats left of each schedule, from the database (the source of truth)."""
 
     def seats_left(self, *, schedule_ids: list[int]) -> dict[int, SeatsLeft]:
-        """Every schedule asked for; one the database does not know has no seats left.
-        Raises DependencyUnavailable when the database cannot be read."""
+        """The schedules asked for whose sale has not closed (one without seats has none
+        left); a closed or unknown one is left out, and its last count stands. Raises
+        DependencyUnavailable when the database cannot be read."""
         ...

@@ -4,7 +4,7 @@ from typing import TypeVar
 
 from domain.errors import DependencyUnavailable
 from domain.queue.access import AccessGrant, AccessTokens, queue_token
-from domain.queue.admission import BookingLatency, RateDecision, next_rate
+from domain.queue.admission import BookingLatency, RateDecision, growth_per_second, next_rate
 from domain.queue.model import (
     NotAdmitted,
     Place,
@@ -169,7 +169,14 @@ class SteerAdmission:
                 steps_per_window=max(1, self.window_seconds // self.tick_seconds),
                 steps_to_lower=max(1, self.reaction_seconds // self.tick_seconds),
             )
-            self.room.steer(schedule_id=schedule_id, decision=decisions[schedule_id])
+            self.room.steer(
+                schedule_id=schedule_id,
+                decision=decisions[schedule_id],
+                growth_per_second=growth_per_second(
+                    decisions[schedule_id], window_seconds=self.window_seconds
+                ),
+                limit=target.limit,
+            )
         return decisions
 
 
@@ -203,7 +210,7 @@ class AdmitWaitingFans:
                 self.room.tick(
                     schedule_id=schedule_id,
                     now_ms=self.clock.now_ms(),
-                    seats=None if seats is None else seats[schedule_id],
+                    seats=None if seats is None else seats.get(schedule_id),
                 )
             )
         return admitted, seats is not None

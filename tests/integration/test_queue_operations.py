@@ -1,6 +1,7 @@
 """Operators' command, the beat tick and the metrics, on the real Redis and database."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
@@ -10,7 +11,9 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from apps.concert.models import ScheduleRecord, SeatRecord
+from apps.concert.seat_inventory import OrmSeatInventory
 from apps.queue.tasks import admit_waiting_fans
+from domain.queue.model import SeatsLeft
 from tests.conftest import Fan, fund
 from tests.purchases import pay_held
 
@@ -122,3 +125,21 @@ def test_the_tick_admits_fans_for_the_seats_left_until_the_state_says_sold_out(
     assert fans[3].client().get(f"/api/v1/schedules/{schedule.id}/queue").json()["status"] == (
         "waiting"
     )
+
+
+def test_the_seat_count_covers_the_sales_not_closed(
+    make_schedule: Callable[..., ScheduleRecord],
+) -> None:
+    on_sale = make_schedule(seats=3)
+    SeatRecord.objects.filter(id=SeatRecord.objects.filter(schedule=on_sale).first().id).update(  # type: ignore[union-attr]
+        status="held"
+    )
+    closed = make_schedule(seats=2, opens_in=timedelta(days=-3), closes_in=timedelta(days=-1))
+    without_seats = make_schedule(seats=0)
+    counted = OrmSeatInventory().seats_left(
+        schedule_ids=[on_sale.id, closed.id, without_seats.id, 2_000_000_000]
+    )
+    assert counted == {
+        on_sale.id: SeatsLeft(free=2, held=1),
+        without_seats.id: SeatsLeft(free=0, held=0),  # nothing to sell
+    }

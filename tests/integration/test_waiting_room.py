@@ -1,5 +1,6 @@
 """The waiting room's scripts against the real Redis, with the clock in the test's hands."""
 
+import math
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -13,9 +14,10 @@ import redis
 from django.conf import settings
 from redis.cluster import RedisCluster
 
-from adapters.queue.redis import RedisWaitingRoom
+from adapters.queue.redis import RedisWaitingRoom, schedule_keys
 from adapters.reservation.redis import RedisSeatLocks
 from domain.concert.model import SaleClosed
+from domain.queue.admission import RateDecision, RateReason, growth_per_second
 from domain.queue.model import (
     EntryRateLimited,
     NotInQueue,
@@ -243,6 +245,42 @@ def test_eta_follows_the_measured_admission_rate(
     place = room.place(schedule_id=schedule, user_id=205, now_ms=now)
     assert place.position == 100
     assert 15 <= place.eta_seconds <= 30  # ~5/s measured; the configured rate would say 1
+
+
+def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """At 10/s rising by a fifth every 4 s up to 100/s, the fan at place 1,990 is due in
+    about 51 s (the climb takes 50.5 s and passes 1,975 places, then 100/s), not in the 199 s
+    of dividing by 10."""
+    schedule = make_queue(max_active=100_000, rate=10)
+    room.set_paused(schedule_id=schedule, paused=True)
+    for user in range(1, 2001):
+        enter(room, schedule, user)
+    room.set_paused(schedule_id=schedule, paused=False)
+    control = room.client.hget(schedule_keys(schedule)[0], "admit_per_second")
+    assert int(control) == 10
+    rising = RateDecision(rate=10, reason=RateReason.RAISED, p95_ms=50.0)
+    growth = growth_per_second(rising, window_seconds=4)
+    room.steer(schedule_id=schedule, decision=rising, growth_per_second=growth, limit=100)
+    last = room.place(schedule_id=schedule, user_id=2000, now_ms=T0)
+    climb, ln_g = math.log(10) / math.log(growth), math.log(growth)
+    assert last.eta_seconds == math.ceil(climb + (last.position - 90 / ln_g) / 100)
+    assert 40 <= last.eta_seconds <= 55
+    # Near the front, within the climb.
+    near = room.place(schedule_id=schedule, user_id=30, now_ms=T0)
+    assert near.eta_seconds == math.ceil(math.log(1 + near.position * ln_g / 10) / ln_g)
+
+    # Held (latency near the target): the rate in force, no climb.
+    held = RateDecision(rate=10, reason=RateReason.HELD, p95_ms=220.0)
+    room.steer(
+        schedule_id=schedule,
+        decision=held,
+        growth_per_second=growth_per_second(held, window_seconds=4),
+        limit=100,
+    )
+    held_eta = room.place(schedule_id=schedule, user_id=2000, now_ms=T0).eta_seconds
+    assert held_eta == math.ceil(last.position / 10)
 
 
 def test_when_the_sale_closes_waiting_fans_are_told_and_admitted_ones_keep_their_slot(

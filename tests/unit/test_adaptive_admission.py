@@ -5,6 +5,7 @@ from domain.queue.admission import (
     AdaptiveAdmission,
     BookingLatency,
     RateReason,
+    growth_per_second,
     next_rate,
 )
 
@@ -83,3 +84,18 @@ def test_a_lowering_is_spread_over_the_fans_reaction_time() -> None:
     assert 76 <= rate <= 80  # about 120 x 0.67
     up = next_rate(100, latency(20), TARGET, steps_per_window=4, steps_to_lower=12)
     assert up.rate == 105  # raising keeps its pace: 1.2^(1/4) a tick
+
+
+def test_the_eta_is_told_the_rate_grows_only_while_the_steering_raises_it() -> None:
+    """A fifth a 4-second window is 1.2 ** (1/4) a second; held, lowered or at the limit, the
+    rate in force is all an ETA can count on."""
+    raised = next_rate(100, latency(120), TARGET)
+    idle = next_rate(100, latency(10, samples=MIN_SAMPLES - 1), TARGET)
+    for rising in (raised, idle):
+        assert abs(growth_per_second(rising, window_seconds=4) ** 4 - 1.2) < 1e-9
+    for flat in (
+        next_rate(100, latency(230), TARGET),  # held
+        next_rate(100, latency(300), TARGET),  # lowered
+        next_rate(240, latency(10), TARGET),  # at the ceiling
+    ):
+        assert growth_per_second(flat, window_seconds=4) == 1.0

@@ -505,20 +505,15 @@ def test_steering_leaves_fixed_rate_and_idle_schedules_alone_and_reads_latency_o
 
 def test_admission_lets_in_no_more_fans_than_there_are_seats_for(queue: Queue) -> None:
     queue.open_show(admit_per_second=50, max_active=100)
-    queue.open_show(OTHER_SHOW, admit_per_second=50, max_active=100)
     queue.inventory.seats = {SHOW: SeatsLeft(free=3, held=0)}
     assert queue.admit_fans() == (0, True)  # counted before anyone came
     for user in range(1, 9):
         queue.enter(user)
-        queue.enter(user, schedule_id=OTHER_SHOW)
     assert [queue.check(user).place.state for user in range(1, 6)] == [ADMITTED] * 3 + [WAITING] * 2
     stats = queue.stats()
     assert (stats.seats_free, stats.claims, stats.waiting) == (3, 3, 5)
     queue.clock.advance(1)
     assert queue.admit_fans() == (0, True)
-    # A schedule the database does not know has nothing to sell: nobody is let in.
-    assert queue.stats(OTHER_SHOW).admitted_total == 0
-    assert queue.state(OTHER_SHOW).seats == SeatsLeft(free=0, held=0)
 
     # A fan who holds takes a seat and stops claiming one (the gate follows it until the
     # next count): still no room for a fourth fan.
@@ -589,3 +584,17 @@ def test_sold_out_once_no_seat_is_free_or_held(queue: Queue) -> None:
     queue.admit_fans()
     assert queue.state().seats == SeatsLeft(free=0, held=0)
     assert queue.state().seats.sold_out  # type: ignore[union-attr]
+
+
+def test_a_schedule_left_out_of_the_count_keeps_its_last_one(queue: Queue) -> None:
+    """A schedule whose sale closed is not counted again; its last count stands."""
+    queue.open_show(admit_per_second=50, max_active=100)
+    queue.inventory.seats = {SHOW: SeatsLeft(free=1, held=0)}
+    queue.admit_fans()
+    queue.inventory.seats = {}
+    for user in (1, 2):
+        queue.enter(user)
+    queue.clock.advance(1)
+    assert queue.admit_fans() == (0, True)
+    assert queue.stats().admitted_total == 1
+    assert queue.state().seats == SeatsLeft(free=1, held=0)

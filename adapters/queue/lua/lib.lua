@@ -45,7 +45,8 @@ end
 
 local function load_cfg()
   local v = redis.call('HMGET', KEYS[1], 'max_active', 'admit_per_second', 'abandon_ms',
-    'active_ttl_ms', 'opens_ms', 'closes_ms', 'paused', 'cancelled', 'heartbeat_ms', 'rate_now')
+    'active_ttl_ms', 'opens_ms', 'closes_ms', 'paused', 'cancelled', 'heartbeat_ms', 'rate_now',
+    'rate_growth', 'rate_limit')
   if not v[1] then return nil end
   return {
     -- rate_now: the rate adaptive admission steers to; else the operator's fixed rate.
@@ -53,6 +54,8 @@ local function load_cfg()
     abandon_ms = tonumber(v[3]),
     active_ttl_ms = tonumber(v[4]), opens_ms = tonumber(v[5]), closes_ms = tonumber(v[6]),
     paused = v[7] == '1', cancelled = v[8] == '1', heartbeat_ms = tonumber(v[9]) or 10000,
+    -- While adaptive admission raises the rate: its growth a second and its limit (ETA).
+    growth = tonumber(v[11]) or 1, limit = tonumber(v[12]) or 0,
   }
 end
 
@@ -296,11 +299,22 @@ local function admit(c, now)
 end
 
 -- Seconds until the line reaches `position`, from how fast it has moved (admissions and
--- places passed), or the configured rate before anything was measured.
+-- places passed), or the configured rate before anything was measured. While adaptive
+-- admission is raising the rate (c.growth > 1 a second, up to c.limit), the rate is
+-- projected to keep rising as the steering raises it: r(t) = r0 * growth^t until the
+-- limit, so the places passed by t are r0 * (growth^t - 1) / ln(growth), solved for t.
 local function eta_seconds(c, now, position)
   local pace = measured(now, 'pace')
   if pace <= 0 then pace = c.rate end
   if pace <= 0 then return 0 end
+  if c.growth > 1 and c.limit > math.max(pace, c.rate) then
+    local r0, ln_g = math.max(pace, c.rate), math.log(c.growth)
+    local until_limit = (c.limit - r0) / ln_g  -- places passed while the rate climbs
+    if position <= until_limit then
+      return math.ceil(math.log(1 + position * ln_g / r0) / ln_g)
+    end
+    return math.ceil(math.log(c.limit / r0) / ln_g + (position - until_limit) / c.limit)
+  end
   return math.ceil(position / pace)
 end
 
