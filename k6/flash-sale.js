@@ -128,10 +128,23 @@ function availableSeat(statuses) {
 }
 
 // The time the fans ahead need: 3 s near the front, at most 120 s at the back (abandonment
-// is 300 s). The pace is the state's measured `admitted_per_second`, but never below the
-// sale's configured rate (ADMIT_RATE, adaptive admission's floor): the measured pace drops
-// while admitted fans are slow to notice, and going by it alone they would notice ever later.
+// is 300 s). The pace is the fastest of: the sale's configured rate (ADMIT_RATE, adaptive
+// admission's floor: the measured pace drops while admitted fans are slow to notice, and
+// going by it alone they would notice ever later); the state's `admitted_per_second` (a
+// one-minute average); and how fast `serving` moved between this agent's last reads of the
+// state, which follows a rate that adaptive admission raises within seconds, where the
+// one-minute average lagged and fans looked so rarely that the admitted ones took all the
+// slots before they noticed (16.6 s from admission to noticing, in an adaptive run).
 let linePace = ADMIT_RATE;
+let lastServing = null; // [serving, ms] as this agent last read it, 2 s or more ago
+let servingPace = 0;
+function followLine(state) {
+  const now = Date.now();
+  if (lastServing !== null && now - lastServing[1] < 2000) return;
+  if (lastServing !== null) servingPace = ((state.serving - lastServing[0]) * 1000) / (now - lastServing[1]);
+  lastServing = [state.serving, now];
+  linePace = Math.max(ADMIT_RATE, Number(state.admitted_per_second) || 0, servingPace);
+}
 function politeDelay(position) {
   return Math.min(120, Math.max(3, (position || 0) / linePace)) * 1000;
 }
@@ -228,7 +241,7 @@ function watch(fan) {
   stateTime.add(response.timings.duration);
   const serving = response.status === 200 ? response.json("serving") : null;
   if (response.status === 200) {
-    linePace = Math.max(ADMIT_RATE, Number(response.json("admitted_per_second")) || 0);
+    followLine(response.json());
     if (response.json("sold_out") === true) { // nothing left to wait for
       record(http.del(queueUrl, null, { headers: fan.headers, tags: { name: "leave" } }));
       soldOutInLine.add(1);

@@ -271,6 +271,21 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     near = room.place(schedule_id=schedule, user_id=30, now_ms=T0)
     assert near.eta_seconds == math.ceil(math.log(1 + near.position * ln_g / 10) / ln_g)
 
+    # Every slot taken: the line moves as slots free up, not as the rate climbs.
+    full = make_queue(max_active=3, rate=10)
+    for user in range(1, 11):
+        enter(room, full, user)
+    room.steer(schedule_id=full, decision=rising, growth_per_second=growth, limit=100)
+    while_full = room.place(schedule_id=full, user_id=10, now_ms=T0)
+    room.steer(schedule_id=full, decision=rising, growth_per_second=1.0, limit=100)
+    assert while_full.eta_seconds == room.place(schedule_id=full, user_id=10, now_ms=T0).eta_seconds
+    room.set_paused(schedule_id=full, paused=True)  # nobody takes the slot freed next
+    room.leave(schedule_id=full, user_id=1)  # a slot free: the climb counts again
+    room.steer(schedule_id=full, decision=rising, growth_per_second=growth, limit=100)
+    freed = room.place(schedule_id=full, user_id=10, now_ms=T0)
+    assert freed.position == while_full.position == 7
+    assert freed.eta_seconds == math.ceil(math.log(1 + 7 * ln_g / 10) / ln_g) < while_full.eta_seconds
+
     # Held (latency near the target): the rate in force, no climb.
     held = RateDecision(rate=10, reason=RateReason.HELD, p95_ms=220.0)
     room.steer(

@@ -300,14 +300,17 @@ end
 
 -- Seconds until the line reaches `position`, from how fast it has moved (admissions and
 -- places passed), or the configured rate before anything was measured. While adaptive
--- admission is raising the rate (c.growth > 1 a second, up to c.limit), the rate is
--- projected to keep rising as the steering raises it: r(t) = r0 * growth^t until the
--- limit, so the places passed by t are r0 * (growth^t - 1) / ln(growth), solved for t.
+-- admission is raising the rate (c.growth > 1 a second, up to c.limit) and the rate is
+-- what holds the line back (slots are free), the rate is projected to keep rising as the
+-- steering raises it: r(t) = r0 * growth^t until the limit, so the places passed by t are
+-- r0 * (growth^t - 1) / ln(growth), solved for t. With every slot taken the line moves as
+-- slots free up, which the measured pace already says.
 local function eta_seconds(c, now, position)
   local pace = measured(now, 'pace')
   if pace <= 0 then pace = c.rate end
   if pace <= 0 then return 0 end
-  if c.growth > 1 and c.limit > math.max(pace, c.rate) then
+  if c.growth > 1 and c.limit > math.max(pace, c.rate)
+      and redis.call('ZCARD', KEYS[4]) < c.max_active then
     local r0, ln_g = math.max(pace, c.rate), math.log(c.growth)
     local until_limit = (c.limit - r0) / ln_g  -- places passed while the rate climbs
     if position <= until_limit then
