@@ -162,7 +162,7 @@ class SteerAdmission:
                 recent = self.latency.recent(
                     now_s=self.clock.now_ms() / 1000, window_seconds=self.window_seconds
                 )
-            decisions[schedule_id] = next_rate(
+            decision = next_rate(
                 rate,
                 recent,
                 target,
@@ -171,12 +171,11 @@ class SteerAdmission:
             )
             self.room.steer(
                 schedule_id=schedule_id,
-                decision=decisions[schedule_id],
-                growth_per_second=growth_per_second(
-                    decisions[schedule_id], window_seconds=self.window_seconds
-                ),
+                decision=decision,
+                growth_per_second=growth_per_second(decision, window_seconds=self.window_seconds),
                 limit=target.limit,
             )
+            decisions[schedule_id] = decision
         return decisions
 
 

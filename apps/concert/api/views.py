@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.concert import catalog
-from apps.http.conditional import client_has
+from apps.http.conditional import client_has, shared_cache
 from apps.http.pagination import page_request, paginated
 from domain.concert.model import SalePhase, SeatStatus
 
@@ -105,9 +105,7 @@ class SeatMapView(PublicView):
         # second (nginx in `make serve`, a CDN in production), and may serve the last copy
         # for a few seconds if we fail.
         max_age = settings.SEAT_MAP_MAX_AGE_SECONDS
-        cache_control = (
-            f"public, max-age={max_age}, stale-if-error=5" if max_age > 0 else "no-cache"
-        )
+        cache_control = shared_cache(max_age) if max_age > 0 else "no-cache"
         return seat_map_response(request, catalog.seat_map_answer(schedule_id), cache_control)
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.http.bearer import bearer_user_id
 from apps.http.client_address import client_address
-from apps.http.conditional import client_has
+from apps.http.conditional import client_has, shared_cache
 from apps.http.problems import plain_problem, with_problem_responses
 from apps.queue.wiring import check_place, clock, enter_queue, read_queue_state, waiting_room
 from domain.queue.model import PlaceState, QueueNotFound, QueueState
@@ -149,9 +149,7 @@ class QueueStateView(View):
             response = HttpResponse(shared.body, content_type="application/json")
         response["ETag"] = shared.etag
         # A cache may keep serving the last copy for a few seconds if we fail (nginx does).
-        response["Cache-Control"] = (
-            f"public, max-age={settings.QUEUE_STATE_MAX_AGE_SECONDS}, stale-if-error=5"
-        )
+        response["Cache-Control"] = shared_cache(settings.QUEUE_STATE_MAX_AGE_SECONDS)
         return response
 
 
