@@ -19,7 +19,24 @@ def latency(p95_ms: float, samples: int = 500) -> BookingLatency:
 def test_it_raises_the_rate_while_latency_stays_well_under_the_target() -> None:
     decision = next_rate(100, latency(120), TARGET)
     assert (decision.rate, decision.reason, decision.p95_ms) == (120, RateReason.RAISED, 120)
-    assert next_rate(1, latency(10), TARGET).rate == 2  # a low rate still moves
+    assert next_rate(1, latency(100), TARGET).rate == 2  # a low rate still moves
+
+
+def test_it_doubles_the_rate_while_latency_is_far_under_the_target() -> None:
+    """At a quarter of the target or less the servers are nearly idle: from 30 to 240 fans
+    a second in three windows, where a fifth a window takes eleven."""
+    decision = next_rate(30, latency(62.5), TARGET)
+    assert (decision.rate, decision.reason, decision.p95_ms) == (60, RateReason.RAISED_FAST, 62.5)
+    assert next_rate(30, latency(63), TARGET).reason == RateReason.RAISED
+    rate, windows = 30, 0
+    while rate < 240:
+        rate, windows = next_rate(rate, latency(20), TARGET).rate, windows + 1
+    assert (rate, windows) == (240, 3)
+    # A tick a second over a 4-second window: four ticks double it once.
+    up = 100
+    for _ in range(4):
+        up = next_rate(up, latency(20), TARGET, steps_per_window=4).rate
+    assert 200 <= up <= 204
 
 
 def test_it_lowers_the_rate_as_soon_as_latency_goes_over_the_target() -> None:
@@ -67,7 +84,7 @@ def test_a_tick_a_second_moves_a_windows_step_over_the_window_not_at_every_tick(
     down, up = 120, 100
     for _ in range(4):
         down = next_rate(down, latency(400), TARGET, steps_per_window=4).rate
-        up = next_rate(up, latency(20), TARGET, steps_per_window=4).rate
+        up = next_rate(up, latency(150), TARGET, steps_per_window=4).rate
     assert 76 <= down <= 80  # about 120 x 0.67 (whole fans a second, rounded down each time)
     assert 120 <= up <= 124  # about 100 x 1.2 (rounded up each time)
     assert next_rate(2, latency(400), TARGET, steps_per_window=4).rate == 1  # it still moves
@@ -82,7 +99,7 @@ def test_a_lowering_is_spread_over_the_fans_reaction_time() -> None:
         if tick == 3:
             assert 100 <= rate <= 106  # about 120 x 0.67^(4/12), where it was 80
     assert 76 <= rate <= 80  # about 120 x 0.67
-    up = next_rate(100, latency(20), TARGET, steps_per_window=4, steps_to_lower=12)
+    up = next_rate(100, latency(150), TARGET, steps_per_window=4, steps_to_lower=12)
     assert up.rate == 105  # raising keeps its pace: 1.2^(1/4) a tick
 
 
@@ -93,6 +110,8 @@ def test_the_eta_is_told_the_rate_grows_only_while_the_steering_raises_it() -> N
     idle = next_rate(100, latency(10, samples=MIN_SAMPLES - 1), TARGET)
     for rising in (raised, idle):
         assert abs(growth_per_second(rising, window_seconds=4) ** 4 - 1.2) < 1e-9
+    doubling = next_rate(100, latency(20), TARGET)
+    assert abs(growth_per_second(doubling, window_seconds=4) ** 4 - 2.0) < 1e-9
     for flat in (
         next_rate(100, latency(230), TARGET),  # held
         next_rate(100, latency(300), TARGET),  # lowered
