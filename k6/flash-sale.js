@@ -24,7 +24,9 @@
 // entry, at each heartbeat) is compared with the wait it then had until the waiting room
 // admitted it (eta_error_entry, eta_error_beat, in %: the admission is the access expiry
 // less ACTIVE_TTL_SECONDS, stamped by the server), and with the wait until the fan noticed,
-// which adds how often this client looks (eta_error_*_seen; notice_lag).
+// which adds how often this client looks (eta_error_*_seen; notice_lag). An answer given
+// while the fan's last look at the state said every seat is held is not compared: the
+// fans' page shows no ETA then (eta_not_shown).
 import http from "k6/http";
 import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
@@ -68,6 +70,7 @@ const etaErrorBeat = new Trend("eta_error_beat");
 const etaErrorEntrySeen = new Trend("eta_error_entry_seen"); // actual: until the fan noticed
 const etaErrorBeatSeen = new Trend("eta_error_beat_seen");
 const noticeLag = new Trend("notice_lag", true); // admitted → the fan's claim
+const etaNotShown = new Counter("eta_not_shown"); // answered while every seat was held
 
 export const options = {
   scenarios: { sale: { executor: "per-vu-iterations", vus: AGENTS, iterations: 1,
@@ -168,6 +171,7 @@ function makeFan(userId, index) {
     watchAt: 0,
     beatAt: 0,
     etas: [], // [shown at (ms), eta (s), at entry?]
+    allHeld: false, // the state said every seat is held at the fan's last look
   };
 }
 
@@ -215,12 +219,20 @@ async function arrive(fan) {
     fan.enteredAt = Date.now();
     fan.entry = body.entry_number || entryNumber(body.queue_token);
     if (body.status === "admitted") { admit(fan, body); return; }
-    if (body.status === "waiting") fan.etas.push([Date.now(), body.eta_seconds, true]);
+    shown(fan, body, true);
     fan.state = "waiting";
     fan.beatEvery = body.heartbeat_seconds * 1000;
     waitFor(fan, Date.now() + politeDelay(body.position));
     return;
   }
+}
+
+// The ETA the fans' page shows. While every seat is held it shows none ("when seats come
+// back": the line moves only as holds lapse), so there is nothing to compare.
+function shown(fan, body, atEntry) {
+  if (body.status !== "waiting") return;
+  if (fan.allHeld) { etaNotShown.add(1); return; }
+  fan.etas.push([Date.now(), body.eta_seconds, atEntry]);
 }
 
 function waitFor(fan, watchAt) {
@@ -236,7 +248,7 @@ async function beat(fan) {
   const body = response.json();
   if (!fan.entry) fan.entry = body.entry_number || entryNumber(body.queue_token);
   if (body.status === "admitted") { admit(fan, body); return; }
-  if (body.status === "waiting") fan.etas.push([Date.now(), body.eta_seconds, false]);
+  shown(fan, body, false);
   waitFor(fan, Math.min(fan.watchAt, Date.now() + politeDelay(body.position)));
 }
 
@@ -252,6 +264,7 @@ async function watch(fan) {
   const state = response.status === 200 ? response.json() : null;
   if (state !== null) {
     followLine(state);
+    fan.allHeld = state.seats_available === 0;
     if (state.sold_out === true) { soldOutInLine.add(1); await leave(fan); return; } // nothing left to wait for
   }
   const serving = state === null ? null : state.serving;
