@@ -18,15 +18,16 @@
 // waited inside k6, slots filled with fans who had not noticed, and the ETA errors and
 // adaptive admission measured the load generator.) Fans are user ids from FANS_FILE.
 // Bounded by DURATION; 127.0.0.1 only.
-// Env: BASE_URL, SECRET_KEY, ISSUED_AT, SCHEDULE_ID, FANS_FILE, ARRIVAL_SECONDS, FASTEST_PACE, AGENTS,
-// DURATION, LEAVE_SHARE, NO_PAY_SHARE, ACTIVE_TTL_SECONDS, SUMMARY. Each admission is logged
-// (entry number, access expiry) for the bench's order check. Each ETA a fan was shown (at
-// entry, at each heartbeat) is compared with the wait it then had until the waiting room
-// admitted it (eta_error_entry, eta_error_beat, in %: the admission is the access expiry
-// less ACTIVE_TTL_SECONDS, stamped by the server), and with the wait until the fan noticed,
-// which adds how often this client looks (eta_error_*_seen; notice_lag). An answer given
-// while the fan's last look at the state said every seat is held is not compared: the
-// fans' page shows no ETA then (eta_not_shown).
+// Env: BASE_URL, SECRET_KEY, ISSUED_AT, SCHEDULE_ID, FANS_FILE, ARRIVAL_SECONDS,
+// FASTEST_PACE, AGENTS, DURATION, LEAVE_SHARE, NO_PAY_SHARE, ACTIVE_TTL_SECONDS, SUMMARY.
+// Each admission is logged (entry number, access expiry) for the bench's order check. Each
+// ETA a fan was shown (at entry, or for a fan who came before the opening at its first
+// call after it; at each heartbeat) is compared with the wait it then had until the
+// waiting room admitted it (eta_error_entry, eta_error_beat, in %: the admission is the
+// access expiry less ACTIVE_TTL_SECONDS, stamped by the server), and with the wait until
+// the fan noticed, which adds how often this client looks (eta_error_*_seen; notice_lag).
+// An answer given while the fan's last look at the state said every seat is held is not
+// compared: the fans' page shows no ETA then (eta_not_shown).
 import http from "k6/http";
 import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
@@ -58,6 +59,7 @@ const soldOutSeen = new Counter("fans_found_sold_out"); // admitted, found no se
 const soldOutInLine = new Counter("fans_told_sold_out"); // still in line at the sell-out
 const conflicts = new Counter("conflicts");
 const serverErrors = new Counter("server_errors");
+const noAnswer = new Counter("no_answer");
 const otherErrors = new Counter("other_errors");
 const enterTime = new Trend("enter_duration", true);
 const pollTime = new Trend("poll_duration", true); // heartbeats and claims
@@ -80,13 +82,23 @@ export const options = {
 };
 
 function record(response) {
-  const unexpected = response.status >= 500 ||
+  const unexpected = response.status === 0 || response.status >= 500 ||
     (response.status >= 400 && response.status !== 409 && response.status !== 429);
   if (!unexpected) return;
-  (response.status >= 500 ? serverErrors : otherErrors).add(1);
+  if (response.status === 0) noAnswer.add(1); // a timeout or a dropped connection
+  else (response.status >= 500 ? serverErrors : otherErrors).add(1);
   // Into the k6 log beside the admissions, so that a report's error can be looked up.
   const body = typeof response.body === "string" ? response.body.slice(0, 300) : "";
   console.log(`unexpected ${response.status} ${response.request.method} ${response.url} ${body}`);
+}
+
+// What the fans' page does when a call to the waiting room gets no usable answer (none, a
+// 5xx or a 429): it asks again after Retry-After, or a couple of seconds. A fan who gave up
+// at its first failed heartbeat lost its place, and with it the admission it was about to
+// claim.
+function retryAfterMs(response) {
+  const failed = response.status === 0 || response.status >= 500 || response.status === 429;
+  return failed ? Number(response.headers["Retry-After"] || 2) * 1000 : null;
 }
 
 function entryNumber(queueToken) {
@@ -133,16 +145,19 @@ function availableSeat(statuses) {
   return free.length ? seatIds[free[Math.floor(Math.random() * free.length)]] : null;
 }
 
-// The time the fans ahead need: 3 s near the front, at most 120 s at the back (abandonment
-// is 300 s; the fans' page itself looks every 3 s, which 20,000 k6 fans cannot afford on
-// these cores). The pace is the fastest of: the fastest the line may move (FASTEST_PACE:
-// the fixed rate, or adaptive admission's ceiling); the state's `admitted_per_second` (a
-// one-minute average); and how fast `serving` moved between this agent's last reads of the
-// state (places given up are passed without using the rate). Going by adaptive admission's
-// floor instead, fans deep in the line planned their next look for up to 120 s later while
-// the rate doubled to the ceiling within 12 s: the admitted fans noticed 15.7 s late (p50)
-// and held every slot meanwhile, so the servers sold 27 seats a second at a booking p95 of
-// 20 ms.
+// The time the fans ahead need: 3 s near the front, at most half an active slot's lifetime
+// at the back (the fans' page itself looks every 3 s, which 20,000 k6 fans cannot afford
+// on these cores). A fan that looked less often than its slot lasts lost admissions it had
+// not noticed: with looks up to 120 s apart and 60 s slots, a fixed 30/s sale stalled
+// after 2 minutes, its 150 slots held by admitted fans who never noticed, and sold 3,330
+// of 5,000 seats in 7 minutes. The pace is the fastest of: the fastest the line may move
+// (FASTEST_PACE: the fixed rate, or adaptive admission's ceiling); the state's
+// `admitted_per_second` (a one-minute average); and how fast `serving` moved between this
+// agent's last reads of the state (places given up are passed without using the rate).
+// Going by adaptive admission's floor instead, fans deep in the line planned their next
+// look for up to 120 s later while the rate doubled to the ceiling within 12 s: the
+// admitted fans noticed 15.7 s late (p50) and held every slot meanwhile, so the servers
+// sold 27 seats a second at a booking p95 of 20 ms.
 let linePace = FASTEST_PACE;
 let lastServing = null; // [serving, ms] as this agent last read it, 2 s or more ago
 let servingPace = 0;
@@ -153,8 +168,9 @@ function followLine(state) {
   lastServing = [state.serving, now];
   linePace = Math.max(FASTEST_PACE, Number(state.admitted_per_second) || 0, servingPace);
 }
+const LONGEST_LOOK_MS = Math.min(120_000, ACTIVE_TTL_MS / 2);
 function politeDelay(position) {
-  return Math.min(120, Math.max(3, (position || 0) / linePace)) * 1000;
+  return Math.min(LONGEST_LOOK_MS, Math.max(3000, ((position || 0) / linePace) * 1000));
 }
 
 function makeFan(userId, index) {
@@ -209,10 +225,8 @@ async function arrive(fan) {
   for (;;) {
     const response = await request("POST", queueUrl, null, { headers: fan.headers, tags: { name: "enter" } });
     enterTime.add(response.timings.duration);
-    if (response.status === 429) {
-      await pause(Number(response.headers["Retry-After"] || 1) * 1000);
-      continue;
-    }
+    const retry = retryAfterMs(response);
+    if (retry !== null) { await pause(retry); continue; }
     if (response.status !== 200 && response.status !== 201) { fan.state = "done"; return; }
     const body = response.json();
     entered.add(1);
@@ -221,7 +235,7 @@ async function arrive(fan) {
     if (body.status === "admitted") { admit(fan, body); return; }
     shown(fan, body, true);
     fan.state = "waiting";
-    fan.beatEvery = body.heartbeat_seconds * 1000;
+    fan.beatEvery = (body.heartbeat_seconds || 60) * 1000;
     waitFor(fan, Date.now() + politeDelay(body.position));
     return;
   }
@@ -235,20 +249,29 @@ function shown(fan, body, atEntry) {
   fan.etas.push([Date.now(), body.eta_seconds, atEntry]);
 }
 
+// The next heartbeat at a random point of the last quarter of the interval, as the fans'
+// page does: fans who came together (everyone before the opening, who get their places at
+// once) would otherwise beat together, a few thousand requests in the same second every
+// heartbeat, which the servers answered with dropped connections and timeouts.
 function waitFor(fan, watchAt) {
   fan.watchAt = watchAt;
-  fan.beatAt = Date.now() + fan.beatEvery;
+  fan.beatAt = Date.now() + fan.beatEvery * (0.75 + 0.25 * Math.random());
 }
 
 // The heartbeat, and the claim once `serving` has reached the fan: the fan's own GET.
 async function beat(fan) {
   const response = await request("GET", queueUrl, null, { headers: fan.headers, tags: { name: "poll" } });
   pollTime.add(response.timings.duration);
+  const retry = retryAfterMs(response);
+  if (retry !== null) { fan.watchAt = fan.beatAt = Date.now() + Math.min(fan.beatEvery, retry); return; }
   if (response.status !== 200) { fan.state = "done"; return; }
   const body = response.json();
+  // A fan who came before the opening gets its place in the line (its entry number) with
+  // its first call after the opening: the ETA it gets then is its first, as at entry.
+  const placed = !fan.entry;
   if (!fan.entry) fan.entry = body.entry_number || entryNumber(body.queue_token);
   if (body.status === "admitted") { admit(fan, body); return; }
-  shown(fan, body, false);
+  shown(fan, body, placed);
   waitFor(fan, Math.min(fan.watchAt, Date.now() + politeDelay(body.position)));
 }
 

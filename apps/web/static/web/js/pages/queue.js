@@ -116,9 +116,16 @@ function renderLine(position, rate) {
   }
 }
 
+// The next heartbeat comes at a random point of the interval's last quarter: fans who got
+// their places together (everyone who came before the opening) would otherwise all beat in
+// the same second, every interval. Early never costs the place; late could.
+function nextHeartbeat() {
+  return Date.now() + room.heartbeatSeconds * 1000 * (0.75 + 0.25 * Math.random());
+}
+
 function onPlace(place) {
   room.heartbeatSeconds = place.heartbeat_seconds || room.heartbeatSeconds;
-  due.heartbeat = Date.now() + room.heartbeatSeconds * 1000;
+  due.heartbeat = nextHeartbeat();
   if (place.status === "admitted" && place.access_token) return admitted(place);
   if (place.status === "pre_queue") {
     room.opensAt = place.opens_at || room.opensAt;
