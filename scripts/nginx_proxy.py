@@ -28,10 +28,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# Connections: every waiting fan's browser keeps one open to nginx, and each request in
+# flight takes a second one to the app. With 4,096 a flash sale of 20,000 fans on their own
+# ran out: nginx then closes idle keep-alive connections to make room, and the fans' next
+# requests on them got no answer (`EOF`, "server closed idle connection"; 129,704 of them
+# in a scale-out run at 240/s; none with 32,768). The process's open-file limit bounds them
+# too (`ulimit -n`: 20,000 on the bench machine).
 CONFIG = """worker_processes 1;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 32768; }}
 http {{
   access_log off;
   client_body_temp_path {workdir}/body;
@@ -195,6 +201,9 @@ def nginx_in_front(
     finally:
         process.terminate()
         process.wait(timeout=30)
+        # Kept beside the run's other logs: what nginx said about a run's failed requests.
+        if (workdir / "error.log").exists():
+            shutil.copyfile(workdir / "error.log", parent / "nginx-error.log")
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(cache, ignore_errors=True)
 
