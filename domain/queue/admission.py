@@ -61,6 +61,15 @@ class RateReason(StrEnum):
     AT_LIMIT = "at_limit"  # would rise, but the ceiling or the capacity is reached
 
 
+# What a window multiplies the rate by, for each reason that raises it: next_rate applies
+# it, and growth_per_second tells the ETA.
+RAISE_BY_REASON = {
+    RateReason.RAISED: RAISE_BY,
+    RateReason.IDLE: RAISE_BY,
+    RateReason.RAISED_FAST: RAISE_FAST_BY,
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AdaptiveAdmission:
     """The operator's side: a latency target, a ceiling on the rate, the capacity, and the
@@ -107,7 +116,7 @@ def next_rate(
     current = max(target.floor, min(current, target.limit))
     share = 1 / max(1, steps_per_window)
     if latency.samples < MIN_SAMPLES:
-        return _raised(current, target, RateReason.IDLE, None, RAISE_BY**share)
+        return _raised(current, target, RateReason.IDLE, None, share)
     p95 = latency.p95_ms
     if p95 > target.latency_target_ms:
         by = LOWER_BY ** (1 / max(1, steps_to_lower or steps_per_window))
@@ -116,15 +125,17 @@ def next_rate(
     if p95 > target.latency_target_ms * HEADROOM:
         return RateDecision(rate=current, reason=RateReason.HELD, p95_ms=p95)
     if p95 <= target.latency_target_ms * FAR_UNDER:
-        return _raised(current, target, RateReason.RAISED_FAST, p95, RAISE_FAST_BY**share)
-    return _raised(current, target, RateReason.RAISED, p95, RAISE_BY**share)
+        return _raised(current, target, RateReason.RAISED_FAST, p95, share)
+    return _raised(current, target, RateReason.RAISED, p95, share)
 
 
 def _raised(
-    current: int, target: AdaptiveAdmission, reason: RateReason, p95: float | None, by: float
+    current: int, target: AdaptiveAdmission, reason: RateReason, p95: float | None, share: float
 ) -> RateDecision:
+    """`share` of a window's raise for `reason`."""
     if current >= target.limit:
         return RateDecision(rate=target.limit, reason=RateReason.AT_LIMIT, p95_ms=p95)
+    by = RAISE_BY_REASON[reason] ** share
     raised = min(target.limit, max(current + 1, math.ceil(current * by)))
     return RateDecision(rate=raised, reason=reason, p95_ms=p95)
 
@@ -137,9 +148,5 @@ def growth_per_second(decision: RateDecision, *, window_seconds: int) -> float:
     projects it (adapters/queue/lua/lib.lua): dividing by today's rate while the rate climbs
     from the floor to the ceiling told the first fans of an adaptive sale they would wait
     several times longer than they did (docs/PERFORMANCE.md)."""
-    by = {
-        RateReason.RAISED: RAISE_BY,
-        RateReason.IDLE: RAISE_BY,
-        RateReason.RAISED_FAST: RAISE_FAST_BY,
-    }.get(decision.reason, 1.0)
+    by = RAISE_BY_REASON.get(decision.reason, 1.0)
     return float(by ** (1 / max(1, window_seconds)))
