@@ -25,7 +25,8 @@
 // call after it; at each heartbeat) is compared with the wait it then had until the
 // waiting room admitted it (eta_error_entry, eta_error_beat, in %: the admission is the
 // access expiry less ACTIVE_TTL_SECONDS, stamped by the server), and with the wait until
-// the fan noticed, which adds how often this client looks (eta_error_*_seen; notice_lag).
+// the fan noticed, which adds how often this client looks (eta_error_*_seen; notice_lag),
+// and signed (eta_bias_*: below 0 when the ETA was too short).
 // An answer given while the fan's last look at the state said every seat is held is not
 // compared: the fans' page shows no ETA then (eta_not_shown).
 import http from "k6/http";
@@ -71,6 +72,9 @@ const etaErrorEntry = new Trend("eta_error_entry"); // |shown - actual| / actual
 const etaErrorBeat = new Trend("eta_error_beat");
 const etaErrorEntrySeen = new Trend("eta_error_entry_seen"); // actual: until the fan noticed
 const etaErrorBeatSeen = new Trend("eta_error_beat_seen");
+// (shown - actual) / actual, %: below 0 when the ETA was too short, above when too long.
+const etaBiasEntry = new Trend("eta_bias_entry");
+const etaBiasBeat = new Trend("eta_bias_beat");
 const noticeLag = new Trend("notice_lag", true); // admitted → the fan's claim
 const etaNotShown = new Counter("eta_not_shown"); // answered while every seat was held
 
@@ -207,10 +211,14 @@ function admit(fan, body) {
   const admittedAt = Math.min(now, Date.parse(body.access_expires_at) - ACTIVE_TTL_MS);
   waitTime.add(now - fan.enteredAt);
   if (fan.etas.length) noticeLag.add(now - admittedAt);
-  const error = (eta, actual) => (Math.abs(eta * 1000 - actual) / actual) * 100;
+  const bias = (eta, actual) => ((eta * 1000 - actual) / actual) * 100;
+  const error = (eta, actual) => Math.abs(bias(eta, actual));
   for (const [shownAt, eta, atEntry] of fan.etas) {
     const actual = admittedAt - shownAt;
-    if (actual >= ETA_MIN_WAIT_MS) (atEntry ? etaErrorEntry : etaErrorBeat).add(error(eta, actual));
+    if (actual >= ETA_MIN_WAIT_MS) {
+      (atEntry ? etaErrorEntry : etaErrorBeat).add(error(eta, actual));
+      (atEntry ? etaBiasEntry : etaBiasBeat).add(bias(eta, actual));
+    }
     const seen = now - shownAt;
     if (seen >= ETA_MIN_WAIT_MS) (atEntry ? etaErrorEntrySeen : etaErrorBeatSeen).add(error(eta, seen));
   }
