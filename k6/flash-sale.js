@@ -28,7 +28,8 @@
 // the fan noticed, which adds how often this client looks (eta_error_*_seen; notice_lag),
 // and signed (eta_bias_*: below 0 when the ETA was too short).
 // An answer given while the fan's last look at the state said every seat is held is not
-// compared: the fans' page shows no ETA then (eta_not_shown).
+// compared: the fans' page shows no ETA then (eta_not_shown); nor one given while the fans
+// ahead could take every seat left (eta_beyond_seats).
 import http from "k6/http";
 import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
@@ -77,6 +78,8 @@ const etaBiasEntry = new Trend("eta_bias_entry");
 const etaBiasBeat = new Trend("eta_bias_beat");
 const noticeLag = new Trend("notice_lag", true); // admitted → the fan's claim
 const etaNotShown = new Counter("eta_not_shown"); // answered while every seat was held
+// answered while at least as many fans were ahead as seats left (no time on the page either)
+const etaBeyondSeats = new Counter("eta_beyond_seats");
 
 export const options = {
   scenarios: { sale: { executor: "per-vu-iterations", vus: AGENTS, iterations: 1,
@@ -192,6 +195,7 @@ function makeFan(userId, index) {
     beatAt: 0,
     etas: [], // [shown at (ms), eta (s), at entry?]
     allHeld: false, // the state said every seat is held at the fan's last look
+    seatsLeft: null, // seats free to hold at the fan's last look (null: not counted yet)
   };
 }
 
@@ -250,10 +254,12 @@ async function arrive(fan) {
 }
 
 // The ETA the fans' page shows. While every seat is held it shows none ("when seats come
-// back": the line moves only as holds lapse), so there is nothing to compare.
+// back": the line moves only as holds lapse), nor while the fans ahead could take every seat
+// left ("only if seats come back"), so there is nothing to compare.
 function shown(fan, body, atEntry) {
   if (body.status !== "waiting") return;
   if (fan.allHeld) { etaNotShown.add(1); return; }
+  if (fan.seatsLeft !== null && body.position - 1 >= fan.seatsLeft) { etaBeyondSeats.add(1); return; }
   fan.etas.push([Date.now(), body.eta_seconds, atEntry]);
 }
 
@@ -296,6 +302,7 @@ async function watch(fan) {
   if (state !== null) {
     followLine(state);
     fan.allHeld = state.seats_available === 0;
+    fan.seatsLeft = state.seats_available;
     if (state.sold_out === true) { soldOutInLine.add(1); await leave(fan); return; } // nothing left to wait for
   }
   const serving = state === null ? null : state.serving;

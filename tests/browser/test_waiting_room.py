@@ -112,6 +112,38 @@ def test_a_closed_sale_is_said_plainly(
     expect(page.get_by_role("button", name="Join the queue again")).to_be_hidden()
 
 
+def test_fans_ahead_who_could_take_every_seat_left_are_said_plainly(
+    site: str,
+    open_page: Callable[..., Page],
+    steps: Steps,
+    make_schedule: Callable[..., ScheduleRecord],
+    make_fan: Callable[..., Fan],
+    admission_tick: None,
+) -> None:
+    """With one seat left and one fan ahead, the page promises no time: the fan's turn
+    comes only if seats come back. With as many seats left as fans ahead, it shows one."""
+    schedule = make_schedule(seats=3)
+    seats = SeatRecord.objects.filter(schedule=schedule).order_by("id")
+    held = seats.filter(id__in=[seat.id for seat in seats[:2]])
+    held.update(status="held", held_until=timezone.now() + timedelta(minutes=5))
+    admit_waiting_fans()  # counted: one free, two held
+    call_command("queue", "pause", str(schedule.id), stdout=StringIO())
+    ahead = make_fan().client()
+    assert ahead.post(f"/api/v1/schedules/{schedule.id}/queue").status_code == 201
+    page = open_page()
+    sign_in(page, site, make_fan(), then=f"/schedules/{schedule.id}/queue")
+    expect(page.locator("#place")).to_have_attribute("data-position", "2")
+    expect(page.locator("#beyond-seats")).to_be_visible()
+    expect(page.locator("#seats-left")).to_have_text("1")
+    expect(page.locator("#eta")).to_have_text("only if seats come back")
+    steps.snap("fans ahead could take every seat left")
+
+    held.update(status="available", held_until=None)  # two holds lapsed: three seats free
+    admit_waiting_fans()
+    expect(page.locator("#beyond-seats")).to_be_hidden(timeout=10_000)
+    expect(page.locator("#eta")).not_to_have_text(re.compile("seats come back"))
+
+
 def test_every_seat_held_then_sold_out_is_said_plainly(
     site: str,
     open_page: Callable[..., Page],

@@ -33,6 +33,7 @@ const room = {
   etag: null,
   over: false, // admitted, sale closed or place lost: nothing more to send
   allHeld: false, // every seat is held: the line moves only as seats come back
+  seatsLeft: null, // seats free to hold, as the public state last said (null: not counted)
 };
 const due = { heartbeat: Infinity, watch: 0 };
 const busy = { heartbeat: false, watch: false };
@@ -50,6 +51,7 @@ function end(text, { canRejoin }) {
   hide(byId("pre-queue"));
   hide(byId("paused"));
   hide(byId("all-held"));
+  hide(byId("beyond-seats"));
   trouble(null);
   byId("ended-text").textContent = text;
   byId("rejoin").hidden = !canRejoin;
@@ -100,10 +102,22 @@ function renderLine(position, rate) {
   const start = room.startPosition || 1;
   byId("progress").value = Math.max(0, Math.min(100, Math.round((100 * (start - position)) / start)));
   byId("entry-number").textContent = `#${formatNumber(room.entryNumber)}`;
+  // At least as many fans ahead as seats left: even if each of them takes only one, none is
+  // left by this fan's turn, which then comes only if seats come back (fans ahead leave,
+  // holds lapse). A time would promise what the line can't keep.
+  const beyond = !room.allHeld && room.seatsLeft !== null && position - 1 >= room.seatsLeft;
+  byId("beyond-seats").hidden = !beyond;
+  if (beyond) byId("seats-left").textContent = formatNumber(room.seatsLeft);
   // The ETA from the measured pace of the line; before anything was measured, the server's.
   const eta = rate > 0 ? position / rate : room.lastEta;
   byId("eta").textContent =
-    position === 0 ? "any moment" : room.allHeld ? "when seats come back" : formatWait(eta ?? NaN);
+    position === 0
+      ? "any moment"
+      : room.allHeld
+        ? "when seats come back"
+        : beyond
+          ? "only if seats come back"
+          : formatWait(eta ?? NaN);
   byId("rate").textContent = rate > 0 ? `${formatNumber(rate)} fans a second` : "measuring…";
 
   const now = Date.now();
@@ -144,6 +158,7 @@ function onState(state) {
   // Nobody else will be let in: say so rather than keep the fan waiting for nothing.
   if (state.sold_out) return end("Sold out: every seat for this show has been sold.", { canRejoin: false });
   room.allHeld = state.seats_available === 0;
+  room.seatsLeft = state.seats_available ?? null;
   byId("all-held").hidden = !room.allHeld;
   if (state.phase === "pre_queue") {
     room.opensAt = state.opens_at;
