@@ -3,8 +3,9 @@
 // queue state (politely, more often near the front), sends a heartbeat (its own GET
 // .../queue) every heartbeat_seconds, and claims its access token with the same GET as soon
 // as `serving` reaches its entry number. Then it loads the seat map once, holds one
-// available seat and pays; after a 409 it asks for the seat statuses alone (a byte a seat,
-// .../seats/statuses) and tries another, as the seat page does. When every seat is held it
+// available seat and pays, renewing its access token first when it has under 15 s left;
+// after a 409 it asks for the seat statuses alone (a byte a seat, .../seats/statuses) and
+// tries another, as the seat page does. When every seat is held it
 // looks again a few times, a second apart, for the seats of holds that lapse. LEAVE_SHARE of
 // the fans leave the queue after their first look at the state; NO_PAY_SHARE hold a seat
 // and never pay (the hold expires and the seat is sold again). A fan still in line when the
@@ -47,6 +48,7 @@ const NO_PAY_SHARE = Number(__ENV.NO_PAY_SHARE || 0.05);
 const FASTEST_PACE = Number(__ENV.FASTEST_PACE || 30);
 const ACTIVE_TTL_MS = Number(__ENV.ACTIVE_TTL_SECONDS || 300) * 1000;
 const HOLD_TRIES = 6;
+const RENEW_WITHIN_MS = 15_000; // an access token this close to its expiry is renewed first
 const LOOKS = 3; // further looks at the seats, a second apart, while every seat is held
 // Shorter waits than this are within a poll's granularity: their ETA error says nothing.
 const ETA_MIN_WAIT_MS = 3000;
@@ -210,6 +212,7 @@ async function request(method, url, body, params) {
 function admit(fan, body) {
   fan.state = "admitted";
   fan.access = body.access_token;
+  fan.accessExpires = Date.parse(body.access_expires_at);
   admitted.add(1);
   const now = Date.now();
   const admittedAt = Math.min(now, Date.parse(body.access_expires_at) - ACTIVE_TTL_MS);
@@ -322,25 +325,48 @@ async function waitInLine(fan) {
   }
 }
 
+// A token good for the next hold or payment, as the seat page and the checkout get it
+// (js/booking_access.js): one with under 15 s left is renewed from the fan's own GET
+// .../queue, since a hold extends the fan's slot past the token it was admitted with (a
+// fan slow to book under load had its payment refused with "the access token has
+// expired" while its slot lived). null: the fan is no longer admitted.
+async function freshAccess(fan) {
+  if (fan.accessExpires - Date.now() > RENEW_WITHIN_MS) return fan.access;
+  const response = await http.asyncRequest("GET", queueUrl, null,
+    { headers: fan.headers, tags: { name: "renew" } });
+  if (response.status === 404 || response.status === 409) return null; // the slot is gone
+  record(response);
+  if (response.status !== 200) return fan.accessExpires > Date.now() ? fan.access : null;
+  const body = response.json();
+  if (body.status !== "admitted" || !body.access_token) return null;
+  fan.access = body.access_token;
+  fan.accessExpires = Date.parse(body.access_expires_at);
+  return fan.access;
+}
+
 // Holds one available seat, trying another after a 409; returns "held", "all held" (no seat
 // free right now) or "failed".
 async function holdASeat(fan, statuses, freshStatuses) {
-  const headers = { ...fan.headers, "X-Access-Token": fan.access };
   for (let attempt = 0; attempt < HOLD_TRIES; attempt++) {
     if (attempt > 0) statuses = await freshStatuses();
     const seat = availableSeat(statuses);
     if (seat === null) return "all held";
+    const access = await freshAccess(fan);
+    if (access === null) return "failed";
     const hold = await request("POST", `${BASE}/api/v1/reservations`,
       JSON.stringify({ schedule_id: SCHEDULE, seat_ids: [seat] }),
-      { headers, tags: { name: "hold" } });
+      { headers: { ...fan.headers, "X-Access-Token": access }, tags: { name: "hold" } });
     bookingTime.add(hold.timings.duration);
     if (hold.status === 409) { conflicts.add(1); continue; }
     if (hold.status !== 201) return "failed";
     if (fan.skipsPaying) { abandonedHolds.add(1); return "held"; }
     const reservation = hold.json("id");
+    const payAccess = await freshAccess(fan);
+    if (payAccess === null) return "failed";
     const pay = await request("POST", `${BASE}/api/v1/payments`,
       JSON.stringify({ reservation_id: reservation }),
-      { headers: { ...headers, "Idempotency-Key": `flash-${fan.userId}-${reservation}` },
+      { headers: { ...fan.headers, "X-Access-Token": payAccess,
+                   "Idempotency-Key": `flash-${fan.userId}-${reservation}` },
         tags: { name: "pay" } });
     bookingTime.add(pay.timings.duration);
     if (pay.status === 201) purchases.add(1);
