@@ -196,8 +196,7 @@ function makeFan(userId, index) {
     watchAt: 0,
     beatAt: 0,
     etas: [], // [shown at (ms), eta (s), at entry?]
-    allHeld: false, // the state said every seat is held at the fan's last look
-    seatsLeft: null, // seats free to hold at the fan's last look (null: not counted yet)
+    seatsLeft: null, // seats free to hold at the fan's last look (null: not counted; 0: all held)
   };
 }
 
@@ -261,7 +260,7 @@ async function arrive(fan) {
 // left ("only if seats come back"), so there is nothing to compare.
 function shown(fan, body, atEntry) {
   if (body.status !== "waiting") return;
-  if (fan.allHeld) { etaNotShown.add(1); return; }
+  if (fan.seatsLeft === 0) { etaNotShown.add(1); return; }
   if (fan.seatsLeft !== null && body.position - 1 >= fan.seatsLeft) { etaBeyondSeats.add(1); return; }
   fan.etas.push([Date.now(), body.eta_seconds, atEntry]);
 }
@@ -304,7 +303,6 @@ async function watch(fan) {
   const state = response.status === 200 ? response.json() : null;
   if (state !== null) {
     followLine(state);
-    fan.allHeld = state.seats_available === 0;
     fan.seatsLeft = state.seats_available;
     if (state.sold_out === true) { soldOutInLine.add(1); await leave(fan); return; } // nothing left to wait for
   }

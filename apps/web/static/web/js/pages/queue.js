@@ -32,8 +32,9 @@ const room = {
   state: null,
   etag: null,
   over: false, // admitted, sale closed or place lost: nothing more to send
-  allHeld: false, // every seat is held: the line moves only as seats come back
-  seatsLeft: null, // seats free to hold, as the public state last said (null: not counted)
+  // Seats free to hold, as the public state last said (null: not counted yet). At 0 every
+  // seat is held: the line moves only as seats come back.
+  seatsLeft: null,
 };
 const due = { heartbeat: Infinity, watch: 0 };
 const busy = { heartbeat: false, watch: false };
@@ -105,7 +106,8 @@ function renderLine(position, rate) {
   // At least as many fans ahead as seats left: even if each of them takes only one, none is
   // left by this fan's turn, which then comes only if seats come back (fans ahead leave,
   // holds lapse). A time would promise what the line can't keep.
-  const beyond = !room.allHeld && room.seatsLeft !== null && position - 1 >= room.seatsLeft;
+  const allHeld = room.seatsLeft === 0;
+  const beyond = !allHeld && room.seatsLeft !== null && position - 1 >= room.seatsLeft;
   byId("beyond-seats").hidden = !beyond;
   if (beyond) byId("seats-left").textContent = formatNumber(room.seatsLeft);
   // The ETA from the measured pace of the line; before anything was measured, the server's.
@@ -113,7 +115,7 @@ function renderLine(position, rate) {
   byId("eta").textContent =
     position === 0
       ? "any moment"
-      : room.allHeld
+      : allHeld
         ? "when seats come back"
         : beyond
           ? "only if seats come back"
@@ -157,9 +159,8 @@ function onState(state) {
   if (state.phase === "closed") return end("The sale for this show has closed.", { canRejoin: false });
   // Nobody else will be let in: say so rather than keep the fan waiting for nothing.
   if (state.sold_out) return end("Sold out: every seat for this show has been sold.", { canRejoin: false });
-  room.allHeld = state.seats_available === 0;
   room.seatsLeft = state.seats_available ?? null;
-  byId("all-held").hidden = !room.allHeld;
+  byId("all-held").hidden = room.seatsLeft !== 0;
   if (state.phase === "pre_queue") {
     room.opensAt = state.opens_at;
     if (room.entryNumber === null) renderPreQueue();
