@@ -4,16 +4,12 @@ The operator sets a booking-latency target, the rate's ceiling, the capacity (ho
 fans may be admitted at once) and the floor (the schedule's fixed rate: adaptive admission
 starts there and never admits fewer). Every step, the rate moves by what the latency of
 recent holds and payments says: up while it stays well under the target, down as soon as
-it goes over, held in between. Up by a fifth, down by a third (additive-increase,
-multiplicative-decrease in spirit, as TCP does): overload costs every booking fan, so the
-rate backs off faster than it grows.
+it goes over, held in between.
 
 Why it doubles while latency is far under the target (a quarter of it or less), as TCP's
-slow start does: a fifth a window takes 46 s from a floor of 30 to a ceiling of 240 fans a
-second. Measured in the flash-sale bench with fans on their own, the adaptive sale spent
-those 46 s admitting fewer fans than the servers could serve (booking p95 10-36 ms against
-250) and sold out in 228 s where a fixed 240/s took 125 s. Doubling gets there in 12 s; a
-p95 over the target still lowers it as before.
+slow start does: measured in the flash-sale bench with fans on their own, a sale that
+climbed by a fifth a window spent 46 s admitting fewer fans than the servers could serve
+(booking p95 10-36 ms against 250) and sold out in 228 s where a fixed 240/s took 125 s.
 
 Why a floor: booking latency also rises with load that admission does not control (the
 arrivals, the waiting fans' heartbeats). Measured in the flash-sale bench, 20,000 fans
@@ -21,19 +17,22 @@ arriving at once kept the booking p95 over the target before anyone was admitted
 rate free to fall went to 1 fan a second and would have taken hours to sell the show. The
 floor keeps adaptive admission at least as fast as the operator's own choice.
 
-Why a step a window, not a step a tick: the latency it steers by is the p95 of the last few
-seconds, and the fans admitted by a change book seconds later. Stepping the full fifth or
-third at every one-second tick moved the rate four times on one window's news: measured in
-the flash-sale bench, it swung from the floor to the ceiling and back within 15 s, again
-and again. Each tick now moves its share of one window's step (`steps_per_window`).
-
-Why lowering is spread wider than raising: the fans admitted before a lowering still book
-after it, so the p95 stays over the target until they are through. Measured in the
-flash-sale bench (booking on servers of its own), it stayed over for about 25 s after the
-first lowering; a third off every 4-second window on that same news took the rate from the
-ceiling down to the floor, and the booking servers then stood idle while the rate climbed
-back. So a lowering takes its third over `steps_to_lower` ticks (the admission tick spreads
-it over 12 s), one reaction time of the fans, as TCP lowers once a round trip.
+Why each step is spread over the fans' reaction time, raising as lowering: the fans a
+change admits book seconds later (they notice their turn, load the seat map, hold, pay), so
+the latency the tick reads is the verdict on the rate of about `reaction_seconds` ago.
+Stepping a whole step on every one-second tick moved the rate four times on one window's
+news (measured in the flash-sale bench: floor to ceiling and back within 15 s, again and
+again). Lowering a third every 4-second window while the fans admitted before it still
+booked took the rate from the ceiling to the floor and left the servers idle (the p95
+stayed over the target about 25 s). And raising a fifth every 4-second window, 1.73x in 12
+s, or doubling every window, 8x in 12 s, took the rate past what the servers sustain before
+its fans' bookings showed in the p95: measured in the flash-sale bench (PERFORMANCE.md, run
+18), it climbed from 57 to 215 fans a second in 25 s with booking p95 85-173 ms, then p95
+reached 9 s and stayed over the target for 40 s while it lowered. So a step up, like a step
+down, is taken over one reaction time (`steps` ticks of it): x1.5 a reaction time while the
+p95 is under 80% of the target, x2 while it is at a quarter of the target or less (30 to
+240 fans a second in 36 s), /1.5 as soon as it is over; each rate is judged by the bookings
+of the fans it admitted before the next step builds on it.
 """
 
 import math
@@ -42,7 +41,8 @@ from enum import StrEnum
 
 # Under this share of the target, there is room for more fans.
 HEADROOM = 0.8
-RAISE_BY = 1.2
+# What one reaction time of steps multiplies the rate by.
+RAISE_BY = 1.5
 # At or under this share of the target, the servers are nearly idle: double the rate.
 FAR_UNDER = 0.25
 RAISE_FAST_BY = 2.0
@@ -54,14 +54,14 @@ MIN_SAMPLES = 20
 class RateReason(StrEnum):
     FIXED = "fixed"  # the operator's rate: no steering
     RAISED = "raised"  # latency well under the target
-    RAISED_FAST = "raised_fast"  # latency far under the target: doubling a window
+    RAISED_FAST = "raised_fast"  # latency far under the target: doubling a reaction time
     LOWERED = "lowered"  # latency over the target
     HELD = "held"  # latency near the target
     IDLE = "idle"  # too few bookings to judge: room for more
     AT_LIMIT = "at_limit"  # would rise, but the ceiling or the capacity is reached
 
 
-# What a window multiplies the rate by, for each reason that raises it: next_rate applies
+# What a reaction time multiplies the rate by, for each reason that raises it: next_rate applies
 # it, and growth_per_second tells the ETA.
 RAISE_BY_REASON = {
     RateReason.RAISED: RAISE_BY,
@@ -107,20 +107,17 @@ def next_rate(
     latency: BookingLatency,
     target: AdaptiveAdmission,
     *,
-    steps_per_window: int = 1,
-    steps_to_lower: int | None = None,
+    steps: int = 1,
 ) -> RateDecision:
-    """The admission rate for the next step. `steps_per_window` steps in the time the latency
-    is measured over raise it by RAISE_BY together; `steps_to_lower` steps (as many as
-    `steps_per_window` unless given) lower it by LOWER_BY."""
+    """The admission rate for the next step. `steps` steps, one reaction time of them, on the
+    same news together raise it by its reason's factor or lower it by LOWER_BY."""
     current = max(target.floor, min(current, target.limit))
-    share = 1 / max(1, steps_per_window)
+    share = 1 / max(1, steps)
     if latency.samples < MIN_SAMPLES:
         return _raised(current, target, RateReason.IDLE, None, share)
     p95 = latency.p95_ms
     if p95 > target.latency_target_ms:
-        by = LOWER_BY ** (1 / max(1, steps_to_lower or steps_per_window))
-        lowered = max(target.floor, min(current - 1, math.floor(current * by)))
+        lowered = max(target.floor, min(current - 1, math.floor(current * LOWER_BY**share)))
         return RateDecision(rate=lowered, reason=RateReason.LOWERED, p95_ms=p95)
     if p95 > target.latency_target_ms * HEADROOM:
         return RateDecision(rate=current, reason=RateReason.HELD, p95_ms=p95)
@@ -132,21 +129,23 @@ def next_rate(
 def _raised(
     current: int, target: AdaptiveAdmission, reason: RateReason, p95: float | None, share: float
 ) -> RateDecision:
-    """`share` of a window's raise for `reason`."""
+    """`share` of a reaction time's raise for `reason`."""
     if current >= target.limit:
         return RateDecision(rate=target.limit, reason=RateReason.AT_LIMIT, p95_ms=p95)
     by = RAISE_BY_REASON[reason] ** share
-    raised = min(target.limit, max(current + 1, math.ceil(current * by)))
+    # Rounded to the nearest whole fan, not up: a step of 3% rounded up would be one of 6% at
+    # 30 fans a second.
+    raised = min(target.limit, max(current + 1, round(current * by)))
     return RateDecision(rate=raised, reason=reason, p95_ms=p95)
 
 
-def growth_per_second(decision: RateDecision, *, window_seconds: int) -> float:
+def growth_per_second(decision: RateDecision, *, reaction_seconds: int) -> float:
     """How fast the rate will grow from here, a second, as far as the steering can tell:
     while it raises the rate (latency well under the target, or too few bookings to judge)
-    it keeps multiplying it by RAISE_BY a window (RAISE_FAST_BY while the latency is far
-    under the target) until the limit; otherwise 1. The ETA a fan is shown
-    projects it (adapters/queue/lua/lib.lua): dividing by today's rate while the rate climbs
-    from the floor to the ceiling told the first fans of an adaptive sale they would wait
-    several times longer than they did (docs/PERFORMANCE.md)."""
+    it keeps multiplying it by its reason's factor a reaction time until the limit;
+    otherwise 1. The ETA a fan is shown projects it (adapters/queue/lua/lib.lua): dividing
+    by today's rate while the rate climbs from the floor to the ceiling told the first fans
+    of an adaptive sale they would wait several times longer than they did
+    (docs/PERFORMANCE.md)."""
     by = RAISE_BY_REASON.get(decision.reason, 1.0)
-    return float(by ** (1 / max(1, window_seconds)))
+    return float(by ** (1 / max(1, reaction_seconds)))

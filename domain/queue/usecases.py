@@ -144,10 +144,10 @@ class SteerAdmission:
     latency: BookingLatencySource
     clock: Clock
     window_seconds: int = 4
-    # How often the admission tick runs it: each run takes its share of a window's step.
+    # How often the admission tick runs it: each run takes its share of a step.
     tick_seconds: int = 1
-    # How long fans admitted before a lowering go on booking after it: a lowering's step is
-    # spread over this long (domain.queue.admission).
+    # How long the fans a change admits take to book, and the fans admitted before it go on
+    # booking: each step up or down is spread over this long (domain.queue.admission).
     reaction_seconds: int = 12
 
     def __call__(self, *, schedule_ids: list[int]) -> dict[int, RateDecision]:
@@ -166,13 +166,14 @@ class SteerAdmission:
                 rate,
                 recent,
                 target,
-                steps_per_window=max(1, self.window_seconds // self.tick_seconds),
-                steps_to_lower=max(1, self.reaction_seconds // self.tick_seconds),
+                steps=max(1, self.reaction_seconds // self.tick_seconds),
             )
             self.room.steer(
                 schedule_id=schedule_id,
                 decision=decision,
-                growth_per_second=growth_per_second(decision, window_seconds=self.window_seconds),
+                growth_per_second=growth_per_second(
+                    decision, reaction_seconds=self.reaction_seconds
+                ),
                 limit=target.limit,
             )
             decisions[schedule_id] = decision

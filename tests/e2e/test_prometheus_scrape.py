@@ -108,10 +108,19 @@ def test_prometheus_records_every_series_the_alerts_and_dashboard_read(
         for name in metrics_in(target["expr"])
     }
 
-    def recorded(name: str) -> bool:
-        pattern = f"{name}(_bucket|_count|_sum|_total)?"
-        return bool(query(prometheus, f'count({{__name__=~"{pattern}"}})'))
+    missing = set(read)
+
+    def all_recorded() -> bool:
+        for name in sorted(missing):
+            pattern = f"{name}(_bucket|_count|_sum|_total)?"
+            if query(prometheus, f'count({{__name__=~"{pattern}"}})'):
+                missing.discard(name)
+        return not missing
 
     wait_for("a scrape", lambda: bool(query(prometheus, 'up{job="ticketing"} == 1')))
-    wait_for("the series", lambda: all(recorded(name) for name in read), seconds=30)
+    try:
+        wait_for("the series", all_recorded, seconds=30)
+    except AssertionError:
+        scrapes = query(prometheus, 'scrape_duration_seconds{job="ticketing"}')
+        raise AssertionError(f"never recorded: {sorted(missing)}; last scrape: {scrapes}") from None
     assert {"dependency_up", "seats_available", "event_handled_lag_seconds"} <= read

@@ -278,9 +278,9 @@ def test_the_measured_rate_is_the_rate_from_the_first_second_on(
 def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     room: RedisWaitingRoom, make_queue: MakeQueue
 ) -> None:
-    """At 10/s rising by a fifth every 4 s up to 100/s, the fan at place 1,990 is due in
-    about 51 s (the climb takes 50.5 s and passes 1,975 places, then 100/s), not in the 199 s
-    of dividing by 10."""
+    """At 10/s doubling every 12 s up to 100/s, the fan at place 1,990 is due in about 45 s
+    (the climb takes 40 s and passes 1,557 places, then 100/s), not in the 199 s of dividing
+    by 10."""
     schedule = make_queue(max_active=100_000, rate=10)
     room.set_paused(schedule_id=schedule, paused=True)
     for user in range(1, 2001):
@@ -288,8 +288,8 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     room.set_paused(schedule_id=schedule, paused=False)
     control = room.client.hget(schedule_keys(schedule)[0], "admit_per_second")
     assert int(control) == 10
-    rising = RateDecision(rate=10, reason=RateReason.RAISED, p95_ms=50.0)
-    growth = growth_per_second(rising, window_seconds=4)
+    rising = RateDecision(rate=10, reason=RateReason.RAISED_FAST, p95_ms=50.0)
+    growth = growth_per_second(rising, reaction_seconds=12)
     room.steer(schedule_id=schedule, decision=rising, growth_per_second=growth, limit=100)
     last = room.place(schedule_id=schedule, user_id=2000, now_ms=T0)
     climb, ln_g = math.log(10) / math.log(growth), math.log(growth)
@@ -320,7 +320,7 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     room.steer(
         schedule_id=schedule,
         decision=held,
-        growth_per_second=growth_per_second(held, window_seconds=4),
+        growth_per_second=growth_per_second(held, reaction_seconds=12),
         limit=100,
     )
     held_eta = room.place(schedule_id=schedule, user_id=2000, now_ms=T0).eta_seconds

@@ -18,25 +18,25 @@ def latency(p95_ms: float, samples: int = 500) -> BookingLatency:
 
 def test_it_raises_the_rate_while_latency_stays_well_under_the_target() -> None:
     decision = next_rate(100, latency(120), TARGET)
-    assert (decision.rate, decision.reason, decision.p95_ms) == (120, RateReason.RAISED, 120)
+    assert (decision.rate, decision.reason, decision.p95_ms) == (150, RateReason.RAISED, 120)
     assert next_rate(1, latency(100), TARGET).rate == 2  # a low rate still moves
 
 
 def test_it_doubles_the_rate_while_latency_is_far_under_the_target() -> None:
     """At a quarter of the target or less the servers are nearly idle: from 30 to 240 fans
-    a second in three windows, where a fifth a window takes eleven."""
+    a second in three reaction times, where x1.5 takes six."""
     decision = next_rate(30, latency(62.5), TARGET)
     assert (decision.rate, decision.reason, decision.p95_ms) == (60, RateReason.RAISED_FAST, 62.5)
     assert next_rate(30, latency(63), TARGET).reason == RateReason.RAISED
-    rate, windows = 30, 0
+    rate, steps = 30, 0
     while rate < 240:
-        rate, windows = next_rate(rate, latency(20), TARGET).rate, windows + 1
-    assert (rate, windows) == (240, 3)
-    # A tick a second over a 4-second window: four ticks double it once.
+        rate, steps = next_rate(rate, latency(20), TARGET).rate, steps + 1
+    assert (rate, steps) == (240, 3)
+    # A tick a second over a 12-second reaction time: twelve ticks double it once.
     up = 100
-    for _ in range(4):
-        up = next_rate(up, latency(20), TARGET, steps_per_window=4).rate
-    assert 200 <= up <= 204
+    for _ in range(12):
+        up = next_rate(up, latency(20), TARGET, steps=12).rate
+    assert 196 <= up <= 204
 
 
 def test_it_lowers_the_rate_as_soon_as_latency_goes_over_the_target() -> None:
@@ -53,7 +53,7 @@ def test_it_holds_the_rate_near_the_target() -> None:
 
 def test_too_few_bookings_say_nothing_about_latency_so_the_rate_rises() -> None:
     decision = next_rate(50, latency(5000, samples=MIN_SAMPLES - 1), TARGET)
-    assert (decision.rate, decision.reason, decision.p95_ms) == (60, RateReason.IDLE, None)
+    assert (decision.rate, decision.reason, decision.p95_ms) == (75, RateReason.IDLE, None)
 
 
 def test_it_never_goes_past_the_ceiling_or_the_capacity() -> None:
@@ -78,43 +78,43 @@ def test_it_never_goes_under_the_operators_fixed_rate() -> None:
     assert next_rate(10, latency(900), floored).rate == 30  # a stale lower rate comes back up
 
 
-def test_a_tick_a_second_moves_a_windows_step_over_the_window_not_at_every_tick() -> None:
-    """The latency is the p95 of the last 4 s: four one-second ticks on the same news move
-    the rate as far as one step would, not four steps (floor to ceiling in seconds)."""
+def test_a_tick_a_second_moves_one_step_over_the_reaction_time_not_at_every_tick() -> None:
+    """The fans a change admits book seconds later, so the latency a tick reads judges the
+    rate of a reaction time ago: twelve one-second ticks on the same news move the rate as
+    far as one step would, up as down, not twelve steps."""
     down, up = 120, 100
-    for _ in range(4):
-        down = next_rate(down, latency(400), TARGET, steps_per_window=4).rate
-        up = next_rate(up, latency(150), TARGET, steps_per_window=4).rate
-    assert 76 <= down <= 80  # about 120 x 0.67 (whole fans a second, rounded down each time)
-    assert 120 <= up <= 124  # about 100 x 1.2 (rounded up each time)
-    assert next_rate(2, latency(400), TARGET, steps_per_window=4).rate == 1  # it still moves
-
-
-def test_a_lowering_is_spread_over_the_fans_reaction_time() -> None:
-    """Fans admitted before a lowering book after it: twelve one-second ticks of the same
-    bad news lower the rate by one third, not by a third every four ticks."""
-    rate = 120
     for tick in range(12):
-        rate = next_rate(rate, latency(400), TARGET, steps_per_window=4, steps_to_lower=12).rate
+        down = next_rate(down, latency(400), TARGET, steps=12).rate
+        up = next_rate(up, latency(150), TARGET, steps=12).rate
         if tick == 3:
-            assert 100 <= rate <= 106  # about 120 x 0.67^(4/12), where it was 80
-    assert 76 <= rate <= 80  # about 120 x 0.67
-    up = next_rate(100, latency(150), TARGET, steps_per_window=4, steps_to_lower=12)
-    assert up.rate == 105  # raising keeps its pace: 1.2^(1/4) a tick
+            assert 100 <= down <= 106  # about 120 x 0.67^(4/12)
+            assert 112 <= up <= 116  # about 100 x 1.5^(4/12)
+    assert 76 <= down <= 80  # about 120 x 0.67 (whole fans a second, rounded down each time)
+    assert 145 <= up <= 155  # about 100 x 1.5 (rounded to the nearest fan each time)
+    assert next_rate(2, latency(400), TARGET, steps=12).rate == 1  # it still moves
+    assert next_rate(2, latency(150), TARGET, steps=12).rate == 3
+
+
+def test_a_raise_at_a_low_rate_is_not_inflated_by_rounding() -> None:
+    """A twelfth of x1.5 is 3.4% a tick: rounded up, 30 fans a second would climb 6.7%."""
+    rate = 30
+    for _ in range(12):
+        rate = next_rate(rate, latency(150), TARGET, steps=12).rate
+    assert 42 <= rate <= 46  # about 30 x 1.5
 
 
 def test_the_eta_is_told_the_rate_grows_only_while_the_steering_raises_it() -> None:
-    """A fifth a 4-second window is 1.2 ** (1/4) a second; held, lowered or at the limit, the
-    rate in force is all an ETA can count on."""
+    """x1.5 a 12-second reaction time is 1.5 ** (1/12) a second; held, lowered or at the
+    limit, the rate in force is all an ETA can count on."""
     raised = next_rate(100, latency(120), TARGET)
     idle = next_rate(100, latency(10, samples=MIN_SAMPLES - 1), TARGET)
     for rising in (raised, idle):
-        assert abs(growth_per_second(rising, window_seconds=4) ** 4 - 1.2) < 1e-9
+        assert abs(growth_per_second(rising, reaction_seconds=12) ** 12 - 1.5) < 1e-9
     doubling = next_rate(100, latency(20), TARGET)
-    assert abs(growth_per_second(doubling, window_seconds=4) ** 4 - 2.0) < 1e-9
+    assert abs(growth_per_second(doubling, reaction_seconds=12) ** 12 - 2.0) < 1e-9
     for flat in (
         next_rate(100, latency(230), TARGET),  # held
         next_rate(100, latency(300), TARGET),  # lowered
         next_rate(240, latency(10), TARGET),  # at the ceiling
     ):
-        assert growth_per_second(flat, window_seconds=4) == 1.0
+        assert growth_per_second(flat, reaction_seconds=12) == 1.0

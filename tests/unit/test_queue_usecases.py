@@ -94,7 +94,7 @@ class Queue:
         self.check_place = CheckPlace(**parts)
         self.read_state = ReadQueueState(**parts)
         self.require_access = RequireAccess(room=self.room, tokens=self.tokens, clock=self.clock)
-        # One step a window (the tick as long as the window): the rule's whole steps.
+        # A tick every 4 s, over the rule's 12-second reaction time: a third of a step each.
         self.steer = SteerAdmission(
             room=self.room, latency=self.latency, clock=self.clock, window_seconds=4, tick_seconds=4
         )
@@ -445,10 +445,11 @@ def test_steering_raises_the_rate_while_bookings_are_fast_and_fans_are_admitted_
         queue.enter(user)
     queue.latency.latency = FAST
     decisions = queue.steer(schedule_ids=[SHOW])
-    assert decisions == {SHOW: RateDecision(rate=12, reason=RateReason.RAISED, p95_ms=100.0)}
-    assert (queue.stats().admission_rate, queue.stats().rate_reason) == (12, "raised")
+    # x1.5 over a reaction time, a third of it now: 10 x 1.145.
+    assert decisions == {SHOW: RateDecision(rate=11, reason=RateReason.RAISED, p95_ms=100.0)}
+    assert (queue.stats().admission_rate, queue.stats().rate_reason) == (11, "raised")
     queue.clock.advance(1)
-    assert queue.tick() == list(range(11, 23))  # 12 in the next second, in entry order
+    assert queue.tick() == list(range(11, 22))  # 11 in the next second, in entry order
 
 
 def test_steering_lowers_the_rate_as_soon_as_bookings_are_slow_but_never_under_the_floor(
@@ -458,18 +459,18 @@ def test_steering_lowers_the_rate_as_soon_as_bookings_are_slow_but_never_under_t
     for user in range(1, 41):
         queue.enter(user)
     queue.latency.latency = FAST
-    assert [queue.steer(schedule_ids=[SHOW])[SHOW].rate for _ in range(3)] == [12, 15, 18]
+    assert [queue.steer(schedule_ids=[SHOW])[SHOW].rate for _ in range(3)] == [11, 13, 15]
     queue.latency.latency = NEAR
     held = queue.steer(schedule_ids=[SHOW])[SHOW]
-    assert (held.rate, held.reason) == (18, RateReason.HELD)
+    assert (held.rate, held.reason) == (15, RateReason.HELD)
     queue.latency.latency = SLOW
     lowered = [queue.steer(schedule_ids=[SHOW])[SHOW] for _ in range(4)]
     # Down by a third over the fans' reaction time (12 s: three 4-second ticks here), and
     # no lower than the operator's fixed rate.
     assert [(d.rate, d.reason) for d in lowered] == [
-        (15, RateReason.LOWERED),
         (13, RateReason.LOWERED),
         (11, RateReason.LOWERED),
+        (10, RateReason.LOWERED),
         (10, RateReason.LOWERED),
     ]
     assert queue.stats().steering_p95_ms == 400.0
@@ -490,7 +491,7 @@ def test_steering_leaves_fixed_rate_and_idle_schedules_alone_and_reads_latency_o
             queue.enter(user, schedule_id=schedule_id)
     queue.latency.latency = FAST
     decisions = queue.steer(schedule_ids=[FIXED_SHOW, SHOW, EARLY_SHOW, OTHER_SHOW])
-    assert {s: d.rate for s, d in decisions.items()} == {SHOW: 12, OTHER_SHOW: 12}
+    assert {s: d.rate for s, d in decisions.items()} == {SHOW: 11, OTHER_SHOW: 11}
     assert queue.latency.reads == [(NOW_MS / 1000, 4)]  # one read for every schedule
     fixed = queue.stats(FIXED_SHOW)
     assert (fixed.admission_rate, fixed.rate_reason) == (10, "fixed")
