@@ -101,6 +101,7 @@ class _Queue:
     tokens: float | None = None
     tokens_ms: int | None = None
     rate_now: int | None = None  # set while adaptive admission steers
+    slots_now: int | None = None  # the slots at rate_now
     rate_reason: str = "fixed"
     rate_p95_ms: float | None = None
     admitted_at: list[int] = field(default_factory=list)  # ms of each admission
@@ -115,6 +116,10 @@ class _Queue:
     @property
     def rate(self) -> int:
         return self.settings.admit_per_second if self.rate_now is None else self.rate_now
+
+    @property
+    def slots(self) -> int:
+        return min(self.settings.max_active, self.slots_now or self.settings.max_active)
 
     def closed(self, now: int) -> bool:
         return self.settings.cancelled or now >= ms_of(self.settings.closes_at)
@@ -274,8 +279,10 @@ class FakeWaitingRoom:
         queue.settings = settings
         if settings.adaptive is None:
             queue.rate_now, queue.rate_reason, queue.rate_p95_ms = None, "fixed", None
+            queue.slots_now = None
         elif queue.rate_now is None:  # a steered rate survives a settings change
             queue.rate_now = settings.admit_per_second
+            queue.slots_now = settings.adaptive.slots_at(settings.admit_per_second)
         if queue.opens_ms > now_ms:  # the opening moved to the future: it comes again
             queue.opened = False
 
@@ -317,12 +324,19 @@ class FakeWaitingRoom:
         return control, queue.rate
 
     def steer(
-        self, *, schedule_id: int, decision: RateDecision, growth_per_second: float, limit: int
+        self,
+        *,
+        schedule_id: int,
+        decision: RateDecision,
+        slots: int,
+        growth_per_second: float,
+        limit: int,
     ) -> None:
         # The ETA here divides by the rate in force: the growth is not projected.
         queue = self.queues.get(schedule_id)
         if queue is not None:
             queue.rate_now = decision.rate
+            queue.slots_now = slots
             queue.rate_reason = decision.reason.value
             queue.rate_p95_ms = decision.p95_ms
 
@@ -388,7 +402,7 @@ class FakeWaitingRoom:
         tokens = rate if queue.tokens is None else queue.tokens
         last = now if queue.tokens_ms is None else queue.tokens_ms
         tokens = min(rate, tokens + (now - last) * rate / 1000)
-        budget = min(settings.max_active - len(queue.active), math.floor(tokens))
+        budget = min(queue.slots - len(queue.active), math.floor(tokens))
         if queue.seats is not None:
             budget = min(budget, queue.seats.free - len(queue.claims))
         alive_from = queue.alive_from(now)

@@ -36,7 +36,14 @@ SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "state")
 # In a schedule's settings when adaptive admission is on.
 ADAPTIVE_FIELDS = ("adaptive", "latency_target_ms", "rate_ceiling")
 # What the steering writes (steer), gone with adaptive admission.
-STEERED_FIELDS = ("rate_now", "rate_reason", "rate_p95_ms", "rate_growth", "rate_limit")
+STEERED_FIELDS = (
+    "rate_now",
+    "rate_reason",
+    "rate_p95_ms",
+    "rate_growth",
+    "rate_limit",
+    "slots_now",
+)
 SCHEDULES_KEY = "q:schedules"  # every schedule with a waiting room, for the periodic tick
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
@@ -240,8 +247,10 @@ class RedisWaitingRoom:
                 "rate_ceiling": adaptive.ceiling,
             },
         )
-        # A steered rate survives a settings change; a first one starts at the fixed rate.
+        # A steered rate survives a settings change; a first one starts at the fixed rate,
+        # with the slots of that rate.
         pipe.hsetnx(cfg, "rate_now", settings.admit_per_second)
+        pipe.hsetnx(cfg, "slots_now", adaptive.slots_at(settings.admit_per_second))
         pipe.execute()
 
     def adaptive_admission(self, *, schedule_id: int) -> tuple[AdaptiveAdmission, int] | None:
@@ -268,13 +277,20 @@ class RedisWaitingRoom:
         return control, int(rate)
 
     def steer(
-        self, *, schedule_id: int, decision: RateDecision, growth_per_second: float, limit: int
+        self,
+        *,
+        schedule_id: int,
+        decision: RateDecision,
+        slots: int,
+        growth_per_second: float,
+        limit: int,
     ) -> None:
         with redis_unavailable_as_queue_unavailable():
             self.client.hset(
                 schedule_keys(schedule_id)[0],
                 mapping={
                     "rate_now": decision.rate,
+                    "slots_now": slots,
                     "rate_reason": decision.reason.value,
                     "rate_p95_ms": "" if decision.p95_ms is None else f"{decision.p95_ms:.1f}",
                     "rate_growth": f"{growth_per_second:.6f}",

@@ -86,6 +86,20 @@ class AdaptiveAdmission:
         # of fans waiting for a slot.
         return max(self.floor, min(self.ceiling, self.capacity))
 
+    def slots_at(self, rate: int) -> int:
+        """How many fans may be admitted at once while admitting `rate` a second: the share of
+        the capacity that the rate is of the ceiling, as the operator sizes the capacity for
+        the ceiling (the rate x the seconds a fan keeps a slot, docs/OPERATIONS.md).
+
+        Why not the whole capacity at every rate: fans admitted stay in while they book, and
+        when the servers slow down they stay longer, so a rate lowered on news that is seconds
+        old still lets them pile up. A fixed 30 fans a second with 150 slots kept booking p95
+        at 224 ms in the flash-sale bench; adaptive admission at 30-46 a second with the
+        ceiling's 1,200 slots had 700 fans in at once and a p95 over the target (PERFORMANCE.md,
+        run 19). With the slots following the rate, a slowdown slows admission at once: a slot
+        frees only when a fan is done, whatever the rate says."""
+        return min(self.capacity, max(1, math.ceil(self.capacity * rate / max(1, self.ceiling))))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BookingLatency:

@@ -51,10 +51,16 @@ class AdmissionSteering(Protocol):
         ...
 
     def steer(
-        self, *, schedule_id: int, decision: RateDecision, growth_per_second: float, limit: int
+        self,
+        *,
+        schedule_id: int,
+        decision: RateDecision,
+        slots: int,
+        growth_per_second: float,
+        limit: int,
     ) -> None:
-        """Puts the decision in force, with how fast the rate is expected to grow and up to
-        where (for the ETA)."""
+        """Puts the decision in force with the fans that may be admitted at once at its rate,
+        and how fast the rate is expected to grow and up to where (for the ETA)."""
         ...
 
 

@@ -171,6 +171,7 @@ class SteerAdmission:
             self.room.steer(
                 schedule_id=schedule_id,
                 decision=decision,
+                slots=target.slots_at(decision.rate),
                 growth_per_second=growth_per_second(
                     decision, reaction_seconds=self.reaction_seconds
                 ),

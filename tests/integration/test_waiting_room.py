@@ -5,6 +5,7 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
@@ -17,7 +18,12 @@ from redis.cluster import RedisCluster
 from adapters.queue.redis import RedisWaitingRoom, schedule_keys
 from adapters.reservation.redis import RedisSeatLocks
 from domain.concert.model import SaleClosed
-from domain.queue.admission import RateDecision, RateReason, growth_per_second
+from domain.queue.admission import (
+    AdaptiveAdmission,
+    RateDecision,
+    RateReason,
+    growth_per_second,
+)
 from domain.queue.model import (
     EntryRateLimited,
     NotInQueue,
@@ -290,7 +296,9 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     assert int(control) == 10
     rising = RateDecision(rate=10, reason=RateReason.RAISED_FAST, p95_ms=50.0)
     growth = growth_per_second(rising, reaction_seconds=12)
-    room.steer(schedule_id=schedule, decision=rising, growth_per_second=growth, limit=100)
+    room.steer(
+        schedule_id=schedule, decision=rising, slots=100_000, growth_per_second=growth, limit=100
+    )
     last = room.place(schedule_id=schedule, user_id=2000, now_ms=T0)
     climb, ln_g = math.log(10) / math.log(growth), math.log(growth)
     assert last.eta_seconds == math.ceil(climb + (last.position - 90 / ln_g) / 100)
@@ -303,13 +311,13 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     full = make_queue(max_active=3, rate=10)
     for user in range(1, 11):
         enter(room, full, user)
-    room.steer(schedule_id=full, decision=rising, growth_per_second=growth, limit=100)
+    room.steer(schedule_id=full, decision=rising, slots=3, growth_per_second=growth, limit=100)
     while_full = room.place(schedule_id=full, user_id=10, now_ms=T0)
-    room.steer(schedule_id=full, decision=rising, growth_per_second=1.0, limit=100)
+    room.steer(schedule_id=full, decision=rising, slots=3, growth_per_second=1.0, limit=100)
     assert while_full.eta_seconds == room.place(schedule_id=full, user_id=10, now_ms=T0).eta_seconds
     room.set_paused(schedule_id=full, paused=True)  # nobody takes the slot freed next
     room.leave(schedule_id=full, user_id=1)  # a slot free: the climb counts again
-    room.steer(schedule_id=full, decision=rising, growth_per_second=growth, limit=100)
+    room.steer(schedule_id=full, decision=rising, slots=3, growth_per_second=growth, limit=100)
     freed = room.place(schedule_id=full, user_id=10, now_ms=T0)
     assert freed.position == while_full.position == 7
     climbing = math.ceil(math.log(1 + 7 * ln_g / 10) / ln_g)
@@ -320,6 +328,7 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     room.steer(
         schedule_id=schedule,
         decision=held,
+        slots=100_000,
         growth_per_second=growth_per_second(held, reaction_seconds=12),
         limit=100,
     )
@@ -328,6 +337,46 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     pace = room.state(schedule_id=schedule, now_ms=T0).admitted_per_second
     assert 10 <= pace <= 10.1
     assert held_eta == math.ceil(last.position / pace)
+
+
+def test_adaptive_admission_admits_at_once_only_the_slots_of_its_rate(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """Capacity 50 sized for a ceiling of 100 a second: at 10 a second, 5 fans in at once
+    however long the rate has been admitting; the slots follow the steered rate, and the
+    whole capacity comes back when adaptive admission is turned off."""
+    schedule = make_queue(max_active=50, rate=10)
+    adaptive = AdaptiveAdmission(latency_target_ms=250, ceiling=100, capacity=50, floor=10)
+    settings = QueueSettings(
+        schedule_id=schedule,
+        opens_at=at(T0 - 1000),
+        closes_at=at(T0 + 86_400_000),
+        max_active=50,
+        admit_per_second=10,
+        abandon_after_seconds=60,
+        active_ttl_seconds=300,
+        heartbeat_seconds=3,
+        adaptive=adaptive,
+    )
+    room.store_settings(settings, now_ms=T0)
+    for user in range(1, 61):
+        enter(room, schedule, user)
+    for second in range(1, 4):
+        room.tick(schedule_id=schedule, now_ms=T0 + second * 1000)
+    assert room.stats(schedule_id=schedule, now_ms=T0 + 3000).active == 5
+
+    raised = RateDecision(rate=40, reason=RateReason.RAISED, p95_ms=120.0)
+    slots = adaptive.slots_at(raised.rate)
+    room.steer(schedule_id=schedule, decision=raised, slots=slots, growth_per_second=1.0, limit=50)
+    assert slots == 20
+    for second in range(4, 7):
+        room.tick(schedule_id=schedule, now_ms=T0 + second * 1000)
+    assert room.stats(schedule_id=schedule, now_ms=T0 + 6000).active == 20
+
+    room.store_settings(replace(settings, adaptive=None), now_ms=T0 + 6000)  # fixed 10/s
+    for second in range(7, 12):
+        room.tick(schedule_id=schedule, now_ms=T0 + second * 1000)
+    assert room.stats(schedule_id=schedule, now_ms=T0 + 11_000).active == 50
 
 
 def test_when_the_sale_closes_waiting_fans_are_told_and_admitted_ones_keep_their_slot(

@@ -118,3 +118,16 @@ def test_the_eta_is_told_the_rate_grows_only_while_the_steering_raises_it() -> N
         next_rate(240, latency(10), TARGET),  # at the ceiling
     ):
         assert growth_per_second(flat, reaction_seconds=12) == 1.0
+
+
+def test_the_slots_follow_the_rate_as_a_share_of_the_capacity_sized_for_the_ceiling() -> None:
+    """1,000 slots for a ceiling of 240 a second: 125 at 30 a second, all of them at the
+    ceiling, never more than the capacity and never none."""
+    assert TARGET.slots_at(30) == 125
+    assert TARGET.slots_at(31) == 130  # rounded up: a fan more, not one less
+    assert TARGET.slots_at(240) == 1000
+    assert TARGET.slots_at(1) == 5
+    small = AdaptiveAdmission(latency_target_ms=250, ceiling=240, capacity=1)
+    assert small.slots_at(1) == 1
+    floored = AdaptiveAdmission(latency_target_ms=250, ceiling=20, capacity=100, floor=30)
+    assert floored.slots_at(30) == 100  # a floor above the ceiling: the whole capacity

@@ -452,6 +452,25 @@ def test_steering_raises_the_rate_while_bookings_are_fast_and_fans_are_admitted_
     assert queue.tick() == list(range(11, 22))  # 11 in the next second, in entry order
 
 
+def test_steering_admits_at_once_only_the_slots_of_the_steered_rate(queue: Queue) -> None:
+    """100 slots sized for a ceiling of 40 a second: 25 at the floor of 10 a second, 38 once
+    steered to 15; fans in stay in, so the slots, not the rate, stop admission."""
+    queue.open_show(admit_per_second=10, adaptive=ADAPTIVE)
+    for user in range(1, 101):
+        queue.enter(user)
+    for _ in range(3):
+        queue.clock.advance(1)
+        queue.tick()
+    assert queue.stats().active == 25
+    queue.latency.latency = FAST
+    assert [queue.steer(schedule_ids=[SHOW])[SHOW].rate for _ in range(3)] == [11, 13, 15]
+    queue.clock.advance(1)
+    assert len(queue.tick()) == 13
+    queue.clock.advance(1)
+    assert queue.tick() == []
+    assert queue.stats().active == 38
+
+
 def test_steering_lowers_the_rate_as_soon_as_bookings_are_slow_but_never_under_the_floor(
     queue: Queue,
 ) -> None:

@@ -46,11 +46,13 @@ end
 local function load_cfg()
   local v = redis.call('HMGET', KEYS[1], 'max_active', 'admit_per_second', 'abandon_ms',
     'active_ttl_ms', 'opens_ms', 'closes_ms', 'paused', 'cancelled', 'heartbeat_ms', 'rate_now',
-    'rate_growth', 'rate_limit')
+    'rate_growth', 'rate_limit', 'slots_now')
   if not v[1] then return nil end
   return {
-    -- rate_now: the rate adaptive admission steers to; else the operator's fixed rate.
-    max_active = tonumber(v[1]), rate = tonumber(v[10]) or tonumber(v[2]),
+    -- rate_now and slots_now: the rate adaptive admission steers to and the slots at that
+    -- rate (domain/queue/admission.py); else the operator's fixed rate and capacity.
+    max_active = math.min(tonumber(v[1]), tonumber(v[13]) or tonumber(v[1])),
+    rate = tonumber(v[10]) or tonumber(v[2]),
     abandon_ms = tonumber(v[3]),
     active_ttl_ms = tonumber(v[4]), opens_ms = tonumber(v[5]), closes_ms = tonumber(v[6]),
     paused = v[7] == '1', cancelled = v[8] == '1', heartbeat_ms = tonumber(v[9]) or 10000,
