@@ -9,7 +9,8 @@ EXPORTED = {
     "http_request_duration_seconds", "event_handled_lag_seconds", "queue_waiting",
     "queue_active", "queue_admitted_per_second", "queue_admitted_total",
     "queue_abandoned_total", "queue_admission_rate", "queue_admission_reason", "queue_claims",
-    "queue_admission_steering_p95_ms", "outbox_backlog", "outbox_oldest_unpublished_seconds",
+    "queue_slots", "queue_admission_steering_p95_ms", "outbox_backlog",
+    "outbox_oldest_unpublished_seconds",
     "outbox_published_per_second", "schedules_cancelled_unrefunded", "events_dead_lettered",
     "dependency_up", "seats_available",
 }  # fmt: skip

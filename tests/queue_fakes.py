@@ -305,6 +305,7 @@ class FakeWaitingRoom:
             steering_p95_ms=queue.rate_p95_ms,
             seats_free=None if queue.seats is None else queue.seats.free,
             claims=len({user for user, until in queue.claims.items() if until > now_ms}),
+            slots=queue.slots,
         )
 
     # --- AdmissionSteering -----------------------------------------------------------------

@@ -207,6 +207,7 @@ class RedisWaitingRoom:
             steering_p95_ms=float(_text(r[11])) if _text(r[11]) else None,
             seats_free=int(_text(r[12])) if _text(r[12]) else None,
             claims=int(r[13]),
+            slots=int(r[14]),
         )
 
     def store_settings(self, settings: QueueSettings, *, now_ms: int) -> None:

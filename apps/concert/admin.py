@@ -164,7 +164,7 @@ class ScheduleAdmin(admin.ModelAdmin[ScheduleRecord]):
         except QueueUnavailable:
             return "Redis unavailable"
         return (
-            f"waiting {stats.waiting:,} · active {stats.active:,} · pre-queue "
+            f"waiting {stats.waiting:,} · active {stats.active:,} of {stats.slots:,} · pre-queue "
             f"{stats.pre_queue:,} · admitted/s {stats.admitted_per_second:.1f} · admitted "
             f"{stats.admitted_total:,} · abandoned {stats.abandoned_total:,} · "
             f"{admission_line(stats)}{seats_line(stats)}" + (" · PAUSED" if stats.paused else "")

@@ -23,6 +23,7 @@ class QueueCollector(Collector):
             "queue_abandoned_total",
             "queue_admission_rate",
             "queue_claims",
+            "queue_slots",
             "queue_admission_steering_p95_ms",
         )
         yield from (GaugeMetricFamily(name, name, labels=["schedule"]) for name in names)
@@ -58,6 +59,12 @@ class QueueCollector(Collector):
                 "queue_claims",
                 "Admitted fans who have not held a seat yet (admission keeps them within "
                 "the seats left)",
+                labels=["schedule"],
+            ),
+            "slots": GaugeMetricFamily(
+                "queue_slots",
+                "Fans that may be admitted at once: the capacity, or with adaptive admission "
+                "its share at the steered rate",
                 labels=["schedule"],
             ),
         }

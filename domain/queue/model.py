@@ -113,6 +113,9 @@ class QueueStats:
     steering_p95_ms: float | None = None  # the booking latency adaptive admission saw
     seats_free: int | None = None  # seats free to hold, as admission last knew them
     claims: int = 0  # admitted fans who have not held a seat yet
+    # Fans that may be admitted at once: the capacity, or with adaptive admission the share
+    # of it at the steered rate (domain.queue.admission).
+    slots: int = 0
 
 
 class QueueNotFound(NotFound):

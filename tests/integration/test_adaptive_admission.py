@@ -2,6 +2,7 @@
 admission tick lower the rate, and operators see the rate, why it moved and the latency
 it steered by."""
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from io import StringIO
@@ -91,6 +92,10 @@ def test_a_slow_database_makes_the_tick_lower_the_rate(
     metrics = anonymous.get("/metrics").content.decode()
     assert f'queue_admission_rate{{schedule="{schedule.id}"}} {stats.admission_rate}.0' in metrics
     assert f'queue_admission_reason{{reason="lowered",schedule="{schedule.id}"}} 1.0' in metrics
+    # The capacity is sized for the ceiling: at 5 a second, that share of it at once.
+    assert stats.slots == math.ceil(BOOKERS * 5 / schedule.admit_ceiling)
+    assert f"slots                {stats.slots}" in out.getvalue()
+    assert f'queue_slots{{schedule="{schedule.id}"}} {stats.slots}.0' in metrics
 
 
 def full_with_one_waiting(

@@ -13,4 +13,5 @@ local steer = redis.call('HMGET', KEYS[1], 'rate_reason', 'rate_p95_ms')
 return {alive, redis.call('ZCARD', KEYS[4]), redis.call('SCARD', KEYS[5]),
   tonumber(s[1]) or 0, (tonumber(s[2]) or 0) + stale, tonumber(s[3]) or 0,
   tostring(measured_rate(now)), paused, tonumber(s[4]) or 0, c and c.rate or 0,
-  steer[1] or 'fixed', steer[2] or '', s[5] or '', redis.call('ZCARD', claims)}
+  steer[1] or 'fixed', steer[2] or '', s[5] or '', redis.call('ZCARD', claims),
+  c and c.max_active or 0}
