@@ -1,0 +1,108 @@
+"""The k6 load scripts act as the fans they say: run briefly against a stub that records
+whose token each request carries (k6 from the venv, loopback only, a second or two each)."""
+
+import base64
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+K6 = Path(sys.executable).parent / "k6"
+SECRET = "load-script-test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    users: list[int]
+    lock = threading.Lock()
+
+    def _answer(self, status: int) -> None:
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        with self.lock:
+            self.users.append(int(claims["user_id"]))
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def do_GET(self) -> None:
+        self._answer(200)
+
+    def do_POST(self) -> None:
+        self._answer(201)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[str, list[int]]]:
+    users: list[int] = []
+    handler = type("Recorder", (_Recorder,), {"users": users})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", users
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_k6(script: str, tmp_path: Path, **env: object) -> None:
+    arguments = [str(K6), "run", "--quiet", "--no-summary"]
+    for name, value in {"SECRET_KEY": SECRET, "SUMMARY": str(tmp_path / "s.json"), **env}.items():
+        arguments += ["-e", f"{name}={value}"]
+    done = subprocess.run(
+        [*arguments, str(ROOT / "k6" / script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_entry_script_sends_a_new_fan_every_time(
+    stub: tuple[str, list[int]], tmp_path: Path
+) -> None:
+    base, users = stub
+    # Few fans per VU, so that the VUs run past their share and sign the rest as they go.
+    run_k6(
+        "queue-entry.js",
+        tmp_path,
+        BASE_URL=base,
+        MODE="saturate",
+        VUS=4,
+        DURATION="2s",
+        MAX_FANS=40,
+        USER_OFFSET=1000,
+    )
+    assert len(users) > 40
+    assert len(set(users)) == len(users), "two entries came from the same fan"
+    assert min(users) >= 1000
+
+
+def test_poll_script_spreads_its_pollers_over_the_queue(
+    stub: tuple[str, list[int]], tmp_path: Path
+) -> None:
+    base, users = stub
+    run_k6(
+        "queue-poll.js",
+        tmp_path,
+        BASE_URL=base,
+        MODE="saturate",
+        VUS=3,
+        DURATION="1s",
+        FANS=100,
+        POLLERS=10,
+    )
+    # Pollers 1, 11, 21, ... 91: the queue's front to its back, each with its own token.
+    assert set(users) == set(range(1, 101, 10))
