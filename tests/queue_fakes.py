@@ -104,6 +104,7 @@ class _Queue:
     slots_now: int | None = None  # the slots at rate_now
     rate_reason: str = "fixed"
     rate_p95_ms: float | None = None
+    eta_growth: float = 1.0  # what the steering told the ETA (not projected here)
     admitted_at: list[int] = field(default_factory=list)  # ms of each admission
     admitted_ms: int = 0  # the last admission's stamp: admissions never go back in time
     admitted_total: int = 0
@@ -333,9 +334,10 @@ class FakeWaitingRoom:
         growth_per_second: float,
         limit: int,
     ) -> None:
-        # The ETA here divides by the rate in force: the growth is not projected.
+        # The ETA here divides by the rate in force: the growth is kept, not projected.
         queue = self.queues.get(schedule_id)
         if queue is not None:
+            queue.eta_growth = growth_per_second
             queue.rate_now = decision.rate
             queue.slots_now = slots
             queue.rate_reason = decision.reason.value

@@ -61,8 +61,7 @@ class RateReason(StrEnum):
     AT_LIMIT = "at_limit"  # would rise, but the ceiling or the capacity is reached
 
 
-# What a reaction time multiplies the rate by, for each reason that raises it: next_rate applies
-# it, and growth_per_second tells the ETA.
+# What a reaction time multiplies the rate by, for each reason that raises it.
 RAISE_BY_REASON = {
     RateReason.RAISED: RAISE_BY,
     RateReason.IDLE: RAISE_BY,
@@ -153,13 +152,20 @@ def _raised(
     return RateDecision(rate=raised, reason=reason, p95_ms=p95)
 
 
-def growth_per_second(decision: RateDecision, *, reaction_seconds: int) -> float:
-    """How fast the rate will grow from here, a second, as far as the steering can tell:
-    while it raises the rate (latency well under the target, or too few bookings to judge)
-    it keeps multiplying it by its reason's factor a reaction time until the limit;
-    otherwise 1. The ETA a fan is shown projects it (adapters/queue/lua/lib.lua): dividing
-    by today's rate while the rate climbs from the floor to the ceiling told the first fans
-    of an adaptive sale they would wait several times longer than they did
-    (docs/PERFORMANCE.md)."""
-    by = RAISE_BY_REASON.get(decision.reason, 1.0)
-    return float(by ** (1 / max(1, reaction_seconds)))
+def eta_growth_per_second(*, reaction_seconds: int) -> float:
+    """How fast the ETA a fan is shown projects an adaptive rate to grow, a second, until the
+    limit (adapters/queue/lua/lib.lua): the steady raise, RAISE_BY a reaction time, whatever
+    the step of the moment decided.
+
+    Why project a climb at all: dividing by today's rate while the rate climbs from the floor
+    to the ceiling told the first fans of an adaptive sale they would wait several times
+    longer than they did (docs/PERFORMANCE.md). Why not the moment's decision: a fan's wait
+    spans dozens of steps, and the step of the second it asked flipped its ETA. Measured in
+    the flash-sale bench on one machine (PERFORMANCE.md, run 22): in one sale the arrivals'
+    own load put booking p95 over the target in the first seconds, the steering lowered at
+    the floor, the fans entering then were told no climb, and they waited half as long as told
+    (median ETA error at entry 106%); in the sale before, it was raising then, and 9%; in run
+    20, doubling at that moment, 46% too short. Lowered, held or doubling, the rate over the
+    next minute has climbed at about the steady raise until the servers' limit, where
+    every slot is taken and the ETA counts the measured pace instead."""
+    return float(RAISE_BY ** (1 / max(1, reaction_seconds)))

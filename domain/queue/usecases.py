@@ -4,7 +4,12 @@ from typing import TypeVar
 
 from domain.errors import DependencyUnavailable
 from domain.queue.access import AccessGrant, AccessTokens, queue_token
-from domain.queue.admission import BookingLatency, RateDecision, growth_per_second, next_rate
+from domain.queue.admission import (
+    BookingLatency,
+    RateDecision,
+    eta_growth_per_second,
+    next_rate,
+)
 from domain.queue.model import (
     NotAdmitted,
     Place,
@@ -172,9 +177,7 @@ class SteerAdmission:
                 schedule_id=schedule_id,
                 decision=decision,
                 slots=target.slots_at(decision.rate),
-                growth_per_second=growth_per_second(
-                    decision, reaction_seconds=self.reaction_seconds
-                ),
+                growth_per_second=eta_growth_per_second(reaction_seconds=self.reaction_seconds),
                 limit=target.limit,
             )
             decisions[schedule_id] = decision

@@ -22,7 +22,6 @@ from domain.queue.admission import (
     AdaptiveAdmission,
     RateDecision,
     RateReason,
-    growth_per_second,
 )
 from domain.queue.model import (
     EntryRateLimited,
@@ -281,7 +280,7 @@ def test_the_measured_rate_is_the_rate_from_the_first_second_on(
             assert 0.9 <= place.eta_seconds / (place.position / 10) <= 1.1, (second, place)
 
 
-def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
+def test_with_adaptive_admission_the_eta_projects_the_climb_it_is_told(
     room: RedisWaitingRoom, make_queue: MakeQueue
 ) -> None:
     """At 10/s doubling every 12 s up to 100/s, the fan at place 1,990 is due in about 45 s
@@ -295,7 +294,7 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     control = room.client.hget(schedule_keys(schedule)[0], "admit_per_second")
     assert int(control) == 10
     rising = RateDecision(rate=10, reason=RateReason.RAISED_FAST, p95_ms=50.0)
-    growth = growth_per_second(rising, reaction_seconds=12)
+    growth = 2 ** (1 / 12)  # told a climb of x2 a 12-second reaction time
     room.steer(
         schedule_id=schedule, decision=rising, slots=100_000, growth_per_second=growth, limit=100
     )
@@ -323,15 +322,9 @@ def test_while_adaptive_admission_raises_the_rate_the_eta_projects_the_climb(
     climbing = math.ceil(math.log(1 + 7 * ln_g / 10) / ln_g)
     assert freed.eta_seconds == climbing < while_full.eta_seconds
 
-    # Held (latency near the target): the rate in force, no climb.
+    # Told no climb: the rate in force.
     held = RateDecision(rate=10, reason=RateReason.HELD, p95_ms=220.0)
-    room.steer(
-        schedule_id=schedule,
-        decision=held,
-        slots=100_000,
-        growth_per_second=growth_per_second(held, reaction_seconds=12),
-        limit=100,
-    )
+    room.steer(schedule_id=schedule, decision=held, slots=100_000, growth_per_second=1.0, limit=100)
     held_eta = room.place(schedule_id=schedule, user_id=2000, now_ms=T0).eta_seconds
     # The line's pace as measured: the 10 fans of the first step, over its first second.
     pace = room.state(schedule_id=schedule, now_ms=T0).admitted_per_second

@@ -5,7 +5,7 @@ from domain.queue.admission import (
     AdaptiveAdmission,
     BookingLatency,
     RateReason,
-    growth_per_second,
+    eta_growth_per_second,
     next_rate,
 )
 
@@ -103,21 +103,24 @@ def test_a_raise_at_a_low_rate_is_not_inflated_by_rounding() -> None:
     assert 42 <= rate <= 46  # about 30 x 1.5
 
 
-def test_the_eta_is_told_the_rate_grows_only_while_the_steering_raises_it() -> None:
-    """x1.5 a 12-second reaction time is 1.5 ** (1/12) a second; held, lowered or at the
-    limit, the rate in force is all an ETA can count on."""
-    raised = next_rate(100, latency(120), TARGET)
-    idle = next_rate(100, latency(10, samples=MIN_SAMPLES - 1), TARGET)
-    for rising in (raised, idle):
-        assert abs(growth_per_second(rising, reaction_seconds=12) ** 12 - 1.5) < 1e-9
-    doubling = next_rate(100, latency(20), TARGET)
-    assert abs(growth_per_second(doubling, reaction_seconds=12) ** 12 - 2.0) < 1e-9
-    for flat in (
-        next_rate(100, latency(230), TARGET),  # held
-        next_rate(100, latency(300), TARGET),  # lowered
-        next_rate(240, latency(10), TARGET),  # at the ceiling
-    ):
-        assert growth_per_second(flat, reaction_seconds=12) == 1.0
+def test_the_eta_projects_the_steady_raise_whatever_the_step_of_the_moment() -> None:
+    """x1.5 a 12-second reaction time is 1.5 ** (1/12) a second, and what the ETA is told does
+    not follow the step of the second a fan asks: a wait spans dozens of them."""
+    growth = eta_growth_per_second(reaction_seconds=12)
+    assert abs(growth**12 - 1.5) < 1e-9
+    assert abs(eta_growth_per_second(reaction_seconds=4) ** 4 - 1.5) < 1e-9
+    reasons = {
+        next_rate(100, latency(120), TARGET).reason,
+        next_rate(100, latency(20), TARGET).reason,
+        next_rate(100, latency(230), TARGET).reason,
+        next_rate(100, latency(300), TARGET).reason,
+    }
+    assert reasons == {
+        RateReason.RAISED,
+        RateReason.RAISED_FAST,
+        RateReason.HELD,
+        RateReason.LOWERED,
+    }
 
 
 def test_the_slots_follow_the_rate_as_a_share_of_the_capacity_sized_for_the_ceiling() -> None:

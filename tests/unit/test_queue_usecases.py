@@ -497,6 +497,21 @@ def test_steering_lowers_the_rate_as_soon_as_bookings_are_slow_but_never_under_t
     assert len(queue.tick()) == 10
 
 
+def test_the_eta_is_told_the_steady_raise_whatever_the_step_of_the_moment(queue: Queue) -> None:
+    """Raising, holding or lowering, the steering tells the ETA the same climb: x1.5 a
+    12-second reaction time."""
+    queue.open_show(admit_per_second=10, adaptive=ADAPTIVE)
+    for user in range(1, 41):
+        queue.enter(user)
+    told = []
+    for latency in (FAST, NEAR, SLOW):
+        queue.latency.latency = latency
+        queue.steer(schedule_ids=[SHOW])
+        told.append(queue.room.queues[SHOW].eta_growth)
+    assert told == [told[0]] * 3
+    assert abs(told[0] ** 12 - 1.5) < 1e-9
+
+
 def test_steering_leaves_fixed_rate_and_idle_schedules_alone_and_reads_latency_once(
     queue: Queue,
 ) -> None:

@@ -56,7 +56,7 @@ local function load_cfg()
     abandon_ms = tonumber(v[3]),
     active_ttl_ms = tonumber(v[4]), opens_ms = tonumber(v[5]), closes_ms = tonumber(v[6]),
     paused = v[7] == '1', cancelled = v[8] == '1', heartbeat_ms = tonumber(v[9]) or 10000,
-    -- While adaptive admission raises the rate: its growth a second and its limit (ETA).
+    -- With adaptive admission: how fast the ETA projects the rate to grow, and up to where.
     growth = tonumber(v[11]) or 1, limit = tonumber(v[12]) or 0,
   }
 end
@@ -307,10 +307,10 @@ local function admit(c, now)
 end
 
 -- Seconds until the line reaches `position`, from how fast it has moved (admissions and
--- places passed), or the configured rate before anything was measured. While adaptive
--- admission is raising the rate (c.growth > 1 a second, up to c.limit) and the rate is
--- what holds the line back (slots are free), the rate is projected to keep rising as the
--- steering raises it: r(t) = r0 * growth^t until the limit, so the places passed by t are
+-- places passed), or the configured rate before anything was measured. With adaptive
+-- admission (c.growth > 1 a second: the steady raise, whatever the step of the moment;
+-- domain/queue/admission.py) while the rate is what holds the line back (slots are free),
+-- the rate is projected to keep rising: r(t) = r0 * growth^t until the limit, so the places passed by t are
 -- r0 * (growth^t - 1) / ln(growth), solved for t. With every slot taken the line moves as
 -- slots free up, which the measured pace already says.
 local function eta_seconds(c, now, position)
