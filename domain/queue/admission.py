@@ -165,7 +165,8 @@ def eta_growth_per_second(*, reaction_seconds: int) -> float:
     own load put booking p95 over the target in the first seconds, the steering lowered at
     the floor, the fans entering then were told no climb, and they waited half as long as told
     (median ETA error at entry 106%); in the sale before, it was raising then, and 9%; in run
-    20, doubling at that moment, 46% too short. Lowered, held or doubling, the rate over the
-    next minute has climbed at about the steady raise until the servers' limit, where
-    every slot is taken and the ETA counts the measured pace instead."""
+    20, doubling at that moment, 46% too short; projecting the steady raise, 11-12% in the
+    first case (runs 23 and 24). Whatever the first seconds decided, the rate then climbed
+    from the floor by x1.5 to x1.8 a reaction time until the servers' limit, where every
+    slot is taken and the ETA counts the measured pace instead."""
     return float(RAISE_BY ** (1 / max(1, reaction_seconds)))
