@@ -167,6 +167,6 @@ def eta_growth_per_second(*, reaction_seconds: int) -> float:
     (median ETA error at entry 106%); in the sale before, it was raising then, and 9%; in run
     20, doubling at that moment, 46% too short; projecting the steady raise, 11-12% in the
     first case (runs 23 and 24). Whatever the first seconds decided, the rate then climbed
-    from the floor by x1.5 to x1.8 a reaction time until the servers' limit, where every
-    slot is taken and the ETA counts the measured pace instead."""
+    from the floor by x1.7 to x1.8 a reaction time in those four sales, until the servers'
+    limit, where every slot is taken and the ETA counts the measured pace instead."""
     return float(RAISE_BY ** (1 / max(1, reaction_seconds)))

@@ -310,9 +310,9 @@ end
 -- places passed), or the configured rate before anything was measured. With adaptive
 -- admission (c.growth > 1 a second: the steady raise, whatever the step of the moment;
 -- domain/queue/admission.py) while the rate is what holds the line back (slots are free),
--- the rate is projected to keep rising: r(t) = r0 * growth^t until the limit, so the places passed by t are
--- r0 * (growth^t - 1) / ln(growth), solved for t. With every slot taken the line moves as
--- slots free up, which the measured pace already says.
+-- the rate is projected to keep rising: r(t) = r0 * growth^t until the limit, so the
+-- places passed by t are r0 * (growth^t - 1) / ln(growth), solved for t. With every slot
+-- taken the line moves as slots free up, which the measured pace already says.
 local function eta_seconds(c, now, position)
   local pace = measured(now, 'pace')
   if pace <= 0 then pace = c.rate end
