@@ -30,10 +30,10 @@ export const options = {
   discardResponseBodies: true,
 };
 
-// Each VU polls as its own share of the pollers (every VUS-th one; VUs past VUS share again), each fan with one token,
-// signed in the VU's init before the run. Reading tokens from a SharedArray instead cost k6
-// twice the CPU of the request itself on these shared cores (docs/PERFORMANCE.md), which the
-// ratio to the bare view then charged to the server.
+// Each VU polls as its own share of the pollers (every VUS-th one; VUs past VUS share
+// again), each fan with one token, signed in the VU's init before the run. Reading tokens
+// from a SharedArray instead cost k6 twice the CPU of the request itself on these shared
+// cores (docs/PERFORMANCE.md), which the ratio to the bare view then charged to the server.
 const SHARES = Math.min(VUS, POLLERS);
 const MINE = [];
 for (let i = (__VU - 1) % SHARES; __VU > 0 && i < POLLERS; i += SHARES) {
