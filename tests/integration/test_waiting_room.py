@@ -306,7 +306,8 @@ def test_with_adaptive_admission_the_eta_projects_the_climb_it_is_told(
     near = room.place(schedule_id=schedule, user_id=30, now_ms=T0)
     assert near.eta_seconds == math.ceil(math.log(1 + near.position * ln_g / 10) / ln_g)
 
-    # Every slot taken: the line moves as slots free up, not as the rate climbs.
+    # Every slot taken, none freed yet: the line moves as slots free up (the measured pace),
+    # not as the rate climbs.
     full = make_queue(max_active=3, rate=10)
     for user in range(1, 11):
         enter(room, full, user)
@@ -314,13 +315,7 @@ def test_with_adaptive_admission_the_eta_projects_the_climb_it_is_told(
     while_full = room.place(schedule_id=full, user_id=10, now_ms=T0)
     room.steer(schedule_id=full, decision=rising, slots=3, growth_per_second=1.0, limit=100)
     assert while_full.eta_seconds == room.place(schedule_id=full, user_id=10, now_ms=T0).eta_seconds
-    room.set_paused(schedule_id=full, paused=True)  # nobody takes the slot freed next
-    room.leave(schedule_id=full, user_id=1)  # a slot free: the climb counts again
-    room.steer(schedule_id=full, decision=rising, slots=3, growth_per_second=growth, limit=100)
-    freed = room.place(schedule_id=full, user_id=10, now_ms=T0)
-    assert freed.position == while_full.position == 7
-    climbing = math.ceil(math.log(1 + 7 * ln_g / 10) / ln_g)
-    assert freed.eta_seconds == climbing < while_full.eta_seconds
+    # (Once slots are seen to free up, their pace scales the climb: the tests below.)
 
     # Told no climb: the rate in force.
     held = RateDecision(rate=10, reason=RateReason.HELD, p95_ms=220.0)
@@ -330,6 +325,68 @@ def test_with_adaptive_admission_the_eta_projects_the_climb_it_is_told(
     pace = room.state(schedule_id=schedule, now_ms=T0).admitted_per_second
     assert 10 <= pace <= 10.1
     assert held_eta == math.ceil(last.position / pace)
+
+
+def _fans_start_keeping_their_slots(room: RedisWaitingRoom, schedule: int) -> int:
+    """400 fans in line for 10 slots at 10 a second. For 20 s each fan admitted is done
+    within the second, so the rate moves the line (10 a second); then for 45 s fans keep
+    their slot 10 s (the one in longest leaves each second), so the slots move it (1 a
+    second). Returns the time of the last second."""
+    room.set_paused(schedule_id=schedule, paused=True)
+    for user in range(1, 401):
+        enter(room, schedule, user)
+    room.set_paused(schedule_id=schedule, paused=False)
+    inside: list[int] = []
+    now = T0
+    for second in range(66):
+        now = T0 + second * 1000
+        leaving = inside if second <= 20 else inside[:1]
+        for user in leaving:
+            room.leave(schedule_id=schedule, user_id=user)
+        inside = inside[len(leaving) :] + room.tick(schedule_id=schedule, now_ms=now)
+        assert len(inside) == 10
+    return now
+
+
+def test_once_fans_keep_their_slots_the_eta_is_the_pace_the_slots_allow(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """The line moved 10 a second while fans were quick, and 1 a second for the last 45 s
+    since they keep their slots 10 s. The line's pace, measured over a minute, still says
+    2.9 a second (an ETA from it alone came out three times too short); the slots turning over say about 1 (10 fans in / 1 admitted a second =
+    10 s a fan), and the fan at the back is told about that."""
+    schedule = make_queue(max_active=10, rate=10, abandon_ms=600_000)
+    now = _fans_start_keeping_their_slots(room, schedule)
+    pace = room.state(schedule_id=schedule, now_ms=now).admitted_per_second
+    last = room.place(schedule_id=schedule, user_id=400, now_ms=now)
+    assert last.position == 145
+    assert 2.5 < pace < 3.5
+    assert 145 / 1.5 <= last.eta_seconds <= 145 / 0.9, (last, pace)
+
+
+def test_with_adaptive_admission_the_slots_pace_scales_the_whole_climb(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """The same line steered at 10 a second with slots for 10: the slots turn over at about
+    1 a second, a tenth of the rate, and as they follow the rate the climb is a tenth of the
+    rate's too, up to a tenth of the limit."""
+    schedule = make_queue(max_active=10, rate=10, abandon_ms=600_000)
+    now = _fans_start_keeping_their_slots(room, schedule)
+    growth = 2 ** (1 / 12)
+    rising = RateDecision(rate=10, reason=RateReason.RAISED_FAST, p95_ms=50.0)
+    room.steer(schedule_id=schedule, decision=rising, slots=10, growth_per_second=growth, limit=100)
+    last = room.place(schedule_id=schedule, user_id=400, now_ms=now)
+    ln_g = math.log(growth)
+
+    def climb_eta(r0: float, limit: float, position: int) -> float:
+        until_limit = (limit - r0) / ln_g
+        if position <= until_limit:
+            return math.log(1 + position * ln_g / r0) / ln_g
+        return math.log(limit / r0) / ln_g + (position - until_limit) / limit
+
+    assert climb_eta(1.5, 15, 145) <= last.eta_seconds <= climb_eta(0.9, 9, 145) + 1, last
+    # Unscaled, the climb from 10 a second would pass 145 places in 12 s.
+    assert last.eta_seconds > 2 * climb_eta(10, 100, 145)
 
 
 def test_adaptive_admission_admits_at_once_only_the_slots_of_its_rate(

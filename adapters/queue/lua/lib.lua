@@ -16,6 +16,9 @@
 -- seat yet. Admission keeps their number within seats_free (see admit).
 
 local RATE_WINDOW_MS = 60000
+-- How long fans keep their slots is measured over a shorter window: it changes with the
+-- load within a sale, and its first seconds (slots filling) say little about it.
+local SLOT_WINDOW_MS = 15000
 local MAX_SKIPS = 10000    -- given-up places passed per admission step, to bound one call
 
 -- A token bucket: `rate` a second, up to `burst` at once. Returns 0 and takes a token, or
@@ -220,20 +223,21 @@ end
 -- and tau after a few minutes. (Dividing by min(t, tau) measured 79% of the rate 30 s
 -- after the line first moved and 63% a minute in: a flash sale's ETAs a third to half too
 -- long.) t counts from the line's first move, plus the second of the full token bucket
--- that first step admits.
-local function measured(now, name)
+-- that first step admits. `window` (tau) is RATE_WINDOW_MS unless given.
+local function measured(now, name, window)
+  window = window or RATE_WINDOW_MS
   local s = redis.call('HMGET', KEYS[6], name, name .. '_ms', 'first_admit_ms')
   local ewma, at, first = tonumber(s[1]), tonumber(s[2]), tonumber(s[3])
   if not ewma or not first then return 0 end
-  local decayed = ewma * math.exp(-(now - at) / RATE_WINDOW_MS)
+  local decayed = ewma * math.exp(-(now - at) / window)
   local counted = math.max(0, now - first) + 1000
-  return decayed * 1000 / (RATE_WINDOW_MS * (1 - math.exp(-counted / RATE_WINDOW_MS)))
+  return decayed * 1000 / (window * (1 - math.exp(-counted / window)))
 end
 
-local function record(now, name, count)
+local function record(now, name, count, window)
   local s = redis.call('HMGET', KEYS[6], name, name .. '_ms')
   local ewma, at = tonumber(s[1]) or 0, tonumber(s[2]) or now
-  ewma = ewma * math.exp(-(now - at) / RATE_WINDOW_MS) + count
+  ewma = ewma * math.exp(-(now - at) / (window or RATE_WINDOW_MS)) + count
   redis.call('HSET', KEYS[6], name, tostring(ewma), name .. '_ms', now)
 end
 
@@ -256,9 +260,10 @@ local function admit(c, now)
   redis.call('ZREMRANGEBYSCORE', claims, '-inf', now)
   if c.paused or closed(c, now) or now < c.opens_ms then return admitted end
   if s[4] ~= '1' then return admitted end
+  local active = redis.call('ZCARD', KEYS[4])
   local tokens = tonumber(s[1]) or c.rate
   tokens = math.min(c.rate, tokens + (now - last) * c.rate / 1000)
-  local budget = math.min(c.max_active - redis.call('ZCARD', KEYS[4]), math.floor(tokens))
+  local budget = math.min(c.max_active - active, math.floor(tokens))
   local seats_free = tonumber(s[6])  -- nil until the tick has counted the seats
   if seats_free then budget = math.min(budget, seats_free - redis.call('ZCARD', claims)) end
   local serving = tonumber(s[3]) or 0
@@ -300,32 +305,67 @@ local function admit(c, now)
   if #admitted > 0 then
     redis.call('HSET', KEYS[6], 'admitted_ms', stamp)
     record(now, 'ewma', #admitted)
+    record(now, 'slot_admits', #admitted, SLOT_WINDOW_MS)
     redis.call('HINCRBY', KEYS[6], 'admitted_total', #admitted)
   end
   if abandoned > 0 then redis.call('HINCRBY', KEYS[6], 'abandoned_total', abandoned) end
   return admitted
 end
 
+-- Once a tick, after its admission step: the slot-seconds used since the tick before (the
+-- fans in then and now, averaged), which with the admissions says how long a fan keeps a
+-- slot (slot_bound_pace). Counted by the tick alone, not by every fan's call, to keep
+-- those cheap.
+local function count_slot_time(now)
+  local s = redis.call('HMGET', KEYS[6], 'slot_s_ms', 'active_n')
+  local active = redis.call('ZCARD', KEYS[4])
+  local since = tonumber(s[1]) or now
+  if now > since or not s[1] then
+    local used = ((tonumber(s[2]) or active) + active) / 2 * (now - since) / 1000
+    record(now, 'slot_s', used, SLOT_WINDOW_MS)
+  end
+  redis.call('HSET', KEYS[6], 'active_n', active)
+end
+
+-- How fast the line can move once it waits for slots: every slot turns over in the time a
+-- fan keeps one, which by Little's law is the fans in (the slot-seconds used a second) over
+-- the fans admitted a second, both measured over SLOT_WINDOW_MS. nil before anything was.
+local function slot_bound_pace(c, now)
+  local used = measured(now, 'slot_s', SLOT_WINDOW_MS)
+  local admitted = measured(now, 'slot_admits', SLOT_WINDOW_MS)
+  if used <= 0 or admitted <= 0 then return nil end
+  return c.max_active * admitted / used
+end
+
 -- Seconds until the line reaches `position`, from how fast it has moved (admissions and
--- places passed), or the configured rate before anything was measured. With adaptive
--- admission (c.growth > 1 a second: the steady raise, whatever the step of the moment;
--- domain/queue/admission.py) while the rate is what holds the line back (slots are free),
--- the rate is projected to keep rising: r(t) = r0 * growth^t until the limit, so the
--- places passed by t are r0 * (growth^t - 1) / ln(growth), solved for t. With every slot
--- taken the line moves as slots free up, which the measured pace already says.
+-- places passed), or the configured rate before anything was measured, and never faster
+-- than its slots let it: fans who keep their slots long hold the line back whatever the
+-- rate says. With adaptive admission (c.growth > 1 a second: the steady raise, whatever the
+-- step of the moment; domain/queue/admission.py) the rate is projected to keep rising:
+-- r(t) = r0 * growth^t until the limit, so the places passed by t are
+-- r0 * (growth^t - 1) / ln(growth), solved for t. The slots follow the rate
+-- (AdaptiveAdmission.slots_at), so where they bind they scale the whole climb, the limit
+-- included. Before anything says how long fans keep them, a line with every slot taken
+-- moves as they free up, which the measured pace already says.
 local function eta_seconds(c, now, position)
   local pace = measured(now, 'pace')
   if pace <= 0 then pace = c.rate end
   if pace <= 0 then return 0 end
+  local slots_pace = slot_bound_pace(c, now)
   if c.growth > 1 and c.limit > math.max(pace, c.rate)
-      and redis.call('ZCARD', KEYS[4]) < c.max_active then
-    local r0, ln_g = math.max(pace, c.rate), math.log(c.growth)
-    local until_limit = (c.limit - r0) / ln_g  -- places passed while the rate climbs
+      and (slots_pace or redis.call('ZCARD', KEYS[4]) < c.max_active) then
+    local r0, limit, ln_g = math.max(pace, c.rate), c.limit, math.log(c.growth)
+    if slots_pace and slots_pace < r0 then
+      limit = limit * slots_pace / r0
+      r0 = slots_pace
+    end
+    local until_limit = (limit - r0) / ln_g  -- places passed while the rate climbs
     if position <= until_limit then
       return math.ceil(math.log(1 + position * ln_g / r0) / ln_g)
     end
-    return math.ceil(math.log(c.limit / r0) / ln_g + (position - until_limit) / c.limit)
+    return math.ceil(math.log(limit / r0) / ln_g + (position - until_limit) / limit)
   end
+  if slots_pace then pace = math.min(pace, slots_pace) end
   return math.ceil(position / pace)
 end
 

@@ -22,4 +22,6 @@ if from > tonumber(redis.call('HGET', KEYS[6], 'folded_below') or '0') then
   redis.call('HSET', KEYS[6], 'folded_below', from)
   folded_below = from
 end
-return {0, admit(c, now)}
+local admitted = admit(c, now)
+count_slot_time(now)
+return {0, admitted}
