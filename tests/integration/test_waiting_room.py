@@ -353,8 +353,9 @@ def test_once_fans_keep_their_slots_the_eta_is_the_pace_the_slots_allow(
 ) -> None:
     """The line moved 10 a second while fans were quick, and 1 a second for the last 45 s
     since they keep their slots 10 s. The line's pace, measured over a minute, still says
-    2.9 a second (an ETA from it alone came out three times too short); the slots turning over say about 1 (10 fans in / 1 admitted a second =
-    10 s a fan), and the fan at the back is told about that."""
+    2.9 a second (an ETA from it alone came out three times too short); the slots turning
+    over say about 1 (10 fans in / 1 admitted a second = 10 s a fan), and the fan at the
+    back is told about that."""
     schedule = make_queue(max_active=10, rate=10, abandon_ms=600_000)
     now = _fans_start_keeping_their_slots(room, schedule)
     pace = room.state(schedule_id=schedule, now_ms=now).admitted_per_second
