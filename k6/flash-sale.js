@@ -246,6 +246,7 @@ async function arrive(fan) {
     entered.add(1);
     fan.enteredAt = Date.now();
     fan.entry = body.entry_number || entryNumber(body.queue_token);
+    keepReceipt(fan, body);
     if (body.status === "admitted") { admit(fan, body); return; }
     shown(fan, body, true);
     fan.state = "waiting";
@@ -253,6 +254,14 @@ async function arrive(fan) {
     waitFor(fan, Date.now() + politeDelay(body.position));
     return;
   }
+}
+
+// The heartbeat sends back the receipt of the place from the last answer (X-Queue-Token),
+// as the fans' page does: a server answers a fan still waiting without asking Redis.
+function keepReceipt(fan, body) {
+  if (!body.queue_token || body.queue_token === fan.queueToken) return;
+  fan.queueToken = body.queue_token;
+  fan.beatHeaders = { ...fan.headers, "X-Queue-Token": body.queue_token };
 }
 
 // The ETA the fans' page shows. While every seat is held it shows none ("when seats come
@@ -276,7 +285,8 @@ function waitFor(fan, watchAt) {
 
 // The heartbeat, and the claim once `serving` has reached the fan: the fan's own GET.
 async function beat(fan) {
-  const response = await request("GET", queueUrl, null, { headers: fan.headers, tags: { name: "poll" } });
+  const headers = fan.beatHeaders || fan.headers;
+  const response = await request("GET", queueUrl, null, { headers, tags: { name: "poll" } });
   pollTime.add(response.timings.duration);
   const retry = retryAfterMs(response);
   if (retry !== null) { fan.watchAt = fan.beatAt = Date.now() + Math.min(fan.beatEvery, retry); return; }
@@ -286,6 +296,7 @@ async function beat(fan) {
   // its first call after the opening: the ETA it gets then is its first, as at entry.
   const placed = !fan.entry;
   if (!fan.entry) fan.entry = body.entry_number || entryNumber(body.queue_token);
+  keepReceipt(fan, body);
   if (body.status === "admitted") { admit(fan, body); return; }
   shown(fan, body, placed);
   waitFor(fan, Math.min(fan.watchAt, Date.now() + politeDelay(body.position)));

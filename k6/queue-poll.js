@@ -1,6 +1,8 @@
 // Waiting fans polling their place. The queue holds users 1..FANS (queued by the bench
 // command); POLLERS of them (10,000 by default), spread evenly from the front to the back of
-// the queue, poll in turn, each with its own token as a real fan would.
+// the queue, poll in turn, each with its own token as a real fan would, and from its second
+// poll on with the receipt of its place (X-Queue-Token) that its first answer gave, as the
+// fans' page sends it.
 // MODE=rate (default): RATE polls/s for DURATION; MODE=saturate: VUS pollers back to back.
 // Env: BASE_URL, SECRET_KEY, ISSUED_AT, SCHEDULE_ID, FANS, POLLERS, RATE, DURATION, VUS, SUMMARY.
 import http from "k6/http";
@@ -37,12 +39,21 @@ export const options = {
 const SHARES = Math.min(VUS, POLLERS);
 const MINE = [];
 for (let i = (__VU - 1) % SHARES; __VU > 0 && i < POLLERS; i += SHARES) {
-  MINE.push({ headers: { Authorization: `Bearer ${accessToken(SECRET, 1 + i * STRIDE)}` } });
+  const headers = { Authorization: `Bearer ${accessToken(SECRET, 1 + i * STRIDE)}` };
+  MINE.push({ params: { headers }, receipt: null });
 }
 let polls = 0;
 
 export default function () {
-  const response = http.get(URL, MINE[polls++ % MINE.length]);
+  const fan = MINE[polls++ % MINE.length];
+  if (fan.receipt === null) {
+    const first = http.get(URL, { headers: fan.params.headers, responseType: "text" });
+    check(first, { "polled (200)": (r) => r.status === 200 });
+    fan.receipt = (first.status === 200 && first.json("queue_token")) || null;
+    if (fan.receipt) fan.params = { headers: { ...fan.params.headers, "X-Queue-Token": fan.receipt } };
+    return;
+  }
+  const response = http.get(URL, fan.params);
   check(response, { "polled (200)": (r) => r.status === 200 });
 }
 

@@ -91,6 +91,11 @@ function placeFrom(fan, answer, now) {
   const body = answer.json();
   if (body.status === "admitted") return done(fan, answer);
   fan.entry = body.entry_number;
+  // The heartbeat sends back the receipt of the place (X-Queue-Token), as the fans' page does.
+  if (body.queue_token && body.queue_token !== fan.queueToken) {
+    fan.queueToken = body.queue_token;
+    fan.beatHeaders = { ...fan.headers, "X-Queue-Token": body.queue_token };
+  }
   fan.beatEvery = body.heartbeat_seconds * 1000;
   fan.beatAt = now + fan.beatEvery;
   fan.claimAt = Infinity;
@@ -135,7 +140,7 @@ function servingIn(body) {
 function beat(fan, isClaim) {
   const now = Date.now();
   const name = isClaim ? "claim" : "heartbeat";
-  const answer = http.get(QUEUE, { headers: fan.headers, tags: { name } });
+  const answer = http.get(QUEUE, { headers: fan.beatHeaders || fan.headers, tags: { name } });
   if (answer.status === 404) {
     lostPlaces.add(1);  // a fan who kept beating must never lose the place
     fan.phase = "failed";

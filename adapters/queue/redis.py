@@ -32,7 +32,7 @@ from domain.queue.model import (
 )
 
 LUA_DIR = Path(__file__).parent / "lua"
-SCRIPTS = ("enter", "status", "leave", "tick", "touch", "stats", "state")
+SCRIPTS = ("enter", "status", "beats", "leave", "tick", "touch", "stats", "state")
 # In a schedule's settings when adaptive admission is on.
 ADAPTIVE_FIELDS = ("adaptive", "latency_target_ms", "rate_ceiling")
 # What the steering writes (steer), gone with adaptive admission.
@@ -151,6 +151,12 @@ class RedisWaitingRoom:
         )
         return self._place(reply, schedule_id=schedule_id)
 
+    def record_beats(self, *, schedule_id: int, user_ids: list[int], now_ms: int) -> list[int]:
+        """The heartbeats of these waiting fans, and one admission step; returns those who
+        had no place left (lost, left, never had one), not counting any admitted meanwhile."""
+        reply = self._run("beats", schedule_keys(schedule_id), [now_ms, self.open_batch, *user_ids])
+        return [int(user) for user in reply]
+
     def leave(self, *, schedule_id: int, user_id: int) -> bool:
         return bool(self._run("leave", fan_keys(schedule_id, user_id), [user_id]))
 
@@ -188,6 +194,10 @@ class RedisWaitingRoom:
             opens_at_ms=int(reply[4]),
             as_of_ms=now_ms,
             seats=_seats_left(reply[5], reply[6]),
+            heartbeat_seconds=int(reply[7]) // 1000,
+            eta_points=tuple(
+                (int(reply[8][i]), int(reply[8][i + 1])) for i in range(0, len(reply[8]), 2)
+            ),
         )
 
     def stats(self, *, schedule_id: int, now_ms: int) -> QueueStats:

@@ -7,7 +7,9 @@ from django.conf import settings
 from adapters.clock import SystemClock
 from adapters.queue.booking_latency import RedisBookingLatency
 from adapters.queue.connection import queue_redis
+from adapters.queue.heartbeats import BatchedHeartbeats
 from adapters.queue.redis import RedisWaitingRoom
+from apps.queue.line_states import CachedLineStates
 from domain.queue.access import AccessTokens
 from domain.queue.usecases import (
     AdmitWaitingFans,
@@ -58,12 +60,26 @@ def enter_queue() -> EnterQueue:
 
 @cache
 def check_place() -> CheckPlace:
-    return CheckPlace(**_parts())  # type: ignore[arg-type]
+    return CheckPlace(**_parts(), line=line_states(), heartbeats=heartbeats())  # type: ignore[arg-type]
 
 
 @cache
 def read_queue_state() -> ReadQueueState:
     return ReadQueueState(**_parts())  # type: ignore[arg-type]
+
+
+@cache
+def line_states() -> CachedLineStates:
+    return CachedLineStates(
+        read_queue_state(), max_age_seconds=settings.QUEUE_STATE_MAX_AGE_SECONDS
+    )
+
+
+@cache
+def heartbeats() -> BatchedHeartbeats:
+    return BatchedHeartbeats(
+        waiting_room(), clock(), every_seconds=settings.QUEUE_HEARTBEAT_BATCH_SECONDS
+    )
 
 
 @cache

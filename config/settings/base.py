@@ -291,6 +291,9 @@ QUEUE_ACTIVE_TTL_SECONDS = env_int("QUEUE_ACTIVE_TTL_SECONDS", 300)
 QUEUE_HEARTBEAT_SECONDS = env_int("QUEUE_HEARTBEAT_SECONDS", 10)
 # How long a web process reuses the public queue state it last read from Redis.
 QUEUE_STATE_MAX_AGE_SECONDS = 1
+# A heartbeat that brings the fan's queue token is answered from that state, and recorded
+# in Redis with the others of its process in one call this often (adapters/queue/heartbeats.py).
+QUEUE_HEARTBEAT_BATCH_SECONDS = float(env_str("QUEUE_HEARTBEAT_BATCH_SECONDS", "1"))
 # Entry attempts: token buckets per fan and per client address (0 turns a limit off).
 QUEUE_ENTRY_RATE_PER_USER = float(env_str("QUEUE_ENTRY_RATE_PER_USER", "2"))
 QUEUE_ENTRY_BURST_PER_USER = env_int("QUEUE_ENTRY_BURST_PER_USER", 5)

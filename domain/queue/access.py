@@ -9,7 +9,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from domain.queue.model import NotAdmitted
+from domain.queue.model import InvalidQueueToken, NotAdmitted
 
 VERSION = "v1"
 
@@ -59,3 +59,22 @@ def queue_token(tokens: AccessTokens, *, user_id: int, schedule_id: int, entry: 
     """An opaque, signed receipt of the fan's place (entry number) in the queue."""
     message = f"q.{user_id}.{schedule_id}.{entry}"
     return f"{message}.{tokens._sign(message)}"
+
+
+def entry_in_queue_token(
+    tokens: AccessTokens, token: str, *, user_id: int, schedule_id: int
+) -> int:
+    """The entry number a queue token is the receipt of, if it is genuine and this fan's for
+    this schedule."""
+    parts = token.split(".")
+    if len(parts) != 5 or parts[0] != "q":
+        raise InvalidQueueToken("the queue token is malformed")
+    message, signature = ".".join(parts[:4]), parts[4]
+    if not hmac.compare_digest(signature, tokens._sign(message)):
+        raise InvalidQueueToken("the queue token is not genuine")
+    if parts[1] != str(user_id) or parts[2] != str(schedule_id):
+        raise InvalidQueueToken("the queue token belongs to another fan or schedule")
+    try:
+        return int(parts[3])
+    except ValueError:
+        raise InvalidQueueToken("the queue token is malformed") from None

@@ -1,11 +1,12 @@
 """The waiting room's vocabulary: settings, a fan's place, and the errors fans can meet."""
 
+import bisect
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.errors import DependencyUnavailable, Forbidden, NotFound, RateLimited
+from domain.errors import DependencyUnavailable, Forbidden, InvalidInput, NotFound, RateLimited
 from domain.queue.admission import AdaptiveAdmission
 
 
@@ -95,6 +96,24 @@ class QueueState:
     opens_at_ms: int
     as_of_ms: int
     seats: SeatsLeft | None = None  # None until the admission tick has counted them
+    heartbeat_seconds: int = 0
+    # While open: (position, ETA in seconds) at positions from 1 to the last place in line,
+    # each a quarter further than the one before, by the same rule a fan's place is told.
+    eta_points: tuple[tuple[int, int], ...] = ()
+
+    def eta_seconds(self, position: int) -> int | None:
+        """The ETA at `position`, between the two points around it (or past the last one,
+        at its slope: fans who entered after this state was read); None without points."""
+        points = self.eta_points
+        if not points:
+            return None
+        at = bisect.bisect_left(points, (position, -1))
+        if at < len(points) and points[at][0] == position:
+            return points[at][1]
+        if len(points) == 1:
+            return math.ceil(points[0][1] * position / max(1, points[0][0]))
+        (p1, e1), (p2, e2) = points[max(0, min(at, len(points) - 1) - 1) :][:2]
+        return max(0, math.ceil(e1 + (e2 - e1) * (position - p1) / (p2 - p1)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,3 +169,8 @@ class QueueUnavailable(DependencyUnavailable):
 
 def retry_after_seconds(wait_ms: int) -> int:
     return max(1, math.ceil(wait_ms / 1000))
+
+
+class InvalidQueueToken(InvalidInput):
+    code = "invalid_queue_token"
+    title = "The queue token is not this fan's receipt for this schedule"

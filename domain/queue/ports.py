@@ -37,6 +37,29 @@ class WaitingRoom(Protocol):
     def stats(self, *, schedule_id: int, now_ms: int) -> QueueStats: ...
 
 
+class LineStates(Protocol):
+    """The state of each line as this process last read it, at most about a second old."""
+
+    def current(self, *, schedule_id: int) -> QueueState:
+        """Raises QueueNotFound and QueueUnavailable as WaitingRoom.state does."""
+        ...
+
+
+class Heartbeats(Protocol):
+    """Heartbeats an app server answers on its own, recorded in the waiting room in
+    batches, about once a second; and the fans this process has learnt have no place."""
+
+    def record(self, *, schedule_id: int, user_id: int) -> None: ...
+
+    def known_lost(self, *, schedule_id: int, user_id: int) -> bool:
+        """A batch found no place for the fan, or the fan left through this process."""
+        ...
+
+    def mark_lost(self, *, schedule_id: int, user_id: int) -> None: ...
+
+    def forget_lost(self, *, schedule_id: int, user_id: int) -> None: ...
+
+
 class QueueSettingsSource(Protocol):
     """The database's settings of a schedule, for when Redis has lost them."""
 

@@ -1,9 +1,10 @@
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.errors import DependencyUnavailable
-from domain.queue.access import AccessGrant, AccessTokens, queue_token
+from domain.queue.access import AccessGrant, AccessTokens, entry_in_queue_token, queue_token
 from domain.queue.admission import (
     BookingLatency,
     RateDecision,
@@ -15,6 +16,7 @@ from domain.queue.model import (
     Place,
     PlaceState,
     QueueNotFound,
+    QueuePhase,
     QueueState,
     SeatsLeft,
 )
@@ -22,6 +24,8 @@ from domain.queue.ports import (
     AdmissionSteering,
     BookingLatencySource,
     Clock,
+    Heartbeats,
+    LineStates,
     QueueSettingsSource,
     SeatInventory,
     WaitingRoom,
@@ -93,17 +97,78 @@ class EnterQueue(_QueueUseCase):
         return self._answer(schedule_id=schedule_id, user_id=user_id, place=place)
 
 
-class CheckPlace(_QueueUseCase):
-    """The fan's place and ETA; keeps a waiting place alive; admits lazily if it is time."""
+# Near the front, within this many seconds of the line's pace (and never fewer than
+# NEAR_FRONT_PLACES), a heartbeat asks the room: the fan may be admitted any moment, and the
+# public state the fan claims on may be a second newer than this process's.
+NEAR_FRONT_SECONDS = 3
+NEAR_FRONT_PLACES = 10
 
-    def __call__(self, *, schedule_id: int, user_id: int) -> QueueAnswer:
+
+@dataclass(frozen=True, kw_only=True)
+class CheckPlace(_QueueUseCase):
+    """The fan's place and ETA; keeps a waiting place alive; admits lazily if it is time.
+
+    A heartbeat that brings the fan's queue token (its receipt: the entry number, signed) is
+    answered from the line's state as this process last read it, without a Redis call, while
+    the fan is clearly still waiting: `serving` far from its entry number, the line open,
+    and no batch has found the place gone. The beat itself is recorded in the next batch
+    (`heartbeats`), within about a second, far inside `abandon_after_seconds`. Every other
+    call, the claim included, is the room's own answer."""
+
+    line: LineStates | None = None
+    heartbeats: Heartbeats | None = None
+
+    def __call__(
+        self, *, schedule_id: int, user_id: int, receipt: str | None = None
+    ) -> QueueAnswer:
+        if receipt is not None:
+            entry = entry_in_queue_token(
+                self.tokens, receipt, user_id=user_id, schedule_id=schedule_id
+            )
+            answer = self._from_the_line(schedule_id, user_id, entry, receipt)
+            if answer is not None:
+                return answer
         place = self._with_settings(
             schedule_id,
             lambda: self.room.place(
                 schedule_id=schedule_id, user_id=user_id, now_ms=self.clock.now_ms()
             ),
         )
+        if self.heartbeats is not None and place.state is PlaceState.WAITING:
+            self.heartbeats.forget_lost(schedule_id=schedule_id, user_id=user_id)
         return self._answer(schedule_id=schedule_id, user_id=user_id, place=place)
+
+    def _from_the_line(
+        self, schedule_id: int, user_id: int, entry: int, receipt: str
+    ) -> QueueAnswer | None:
+        if self.line is None or self.heartbeats is None:
+            return None
+        if self.heartbeats.known_lost(schedule_id=schedule_id, user_id=user_id):
+            return None
+        try:
+            state = self.line.current(schedule_id=schedule_id)
+        except QueueNotFound:
+            return None  # the room's answer restores lost settings, or says 404
+        position = entry - state.serving
+        near_front = max(
+            NEAR_FRONT_PLACES, math.ceil(state.admitted_per_second * NEAR_FRONT_SECONDS)
+        )
+        eta = state.eta_seconds(position)
+        if state.phase is not QueuePhase.OPEN or position <= near_front or eta is None:
+            return None
+        self.heartbeats.record(schedule_id=schedule_id, user_id=user_id)
+        place = Place(
+            state=PlaceState.WAITING,
+            position=position,
+            eta_seconds=eta,
+            entry_number=entry,
+            active_until_ms=0,
+            opens_at_ms=state.opens_at_ms,
+            heartbeat_seconds=state.heartbeat_seconds,
+        )
+        return QueueAnswer(
+            place=place, queue_token=receipt, access_token=None, access_expires_ms=None
+        )
 
 
 class ReadQueueState(_QueueUseCase):

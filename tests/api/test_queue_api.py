@@ -33,9 +33,11 @@ def forget_wiring() -> None:
         wiring.check_place,
         wiring.require_access,
         wiring.read_queue_state,
+        wiring.line_states,
+        wiring.heartbeats,
     ):
         built.cache_clear()
-    views._shared_states.clear()
+    views._rendered.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -71,6 +73,44 @@ def test_enter_poll_and_leave_without_any_sql(
     assert body["entry_number"] == 2 and body["heartbeat_seconds"] >= 1
     assert left.status_code == 204
     assert_problem(second.get(queue_url(schedule.id)), 404, "not_in_queue")
+
+
+def evalsha_calls() -> int:
+    stats = wiring.waiting_room().client.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+def test_a_heartbeat_with_its_receipt_is_answered_without_redis_and_sent_in_a_batch(
+    make_fan: Callable[..., Fan], make_schedule: MakeSchedule
+) -> None:
+    schedule = make_schedule(max_active=1)
+    with override_settings(QUEUE_HEARTBEAT_BATCH_SECONDS=3600):  # batches sent by hand
+        forget_wiring()
+        fans = [make_fan().client() for _ in range(15)]
+        entered = [client.post(queue_url(schedule.id)).json() for client in fans]
+        back, receipt = fans[-1], entered[-1]["queue_token"]
+        assert entered[-1]["position"] == 14  # the first fan is in; past the 10 nearest
+        back.get(f"{queue_url(schedule.id)}/state")  # this process reads the line's state
+        before = evalsha_calls()
+        beats = [back.get(queue_url(schedule.id), HTTP_X_QUEUE_TOKEN=receipt) for _ in range(3)]
+        assert evalsha_calls() == before
+        for beat in beats:
+            body = beat.json()
+            assert beat.status_code == 200 and body["status"] == "waiting"
+            assert body["position"] == 14 and body["entry_number"] == 15
+            assert body["queue_token"] == receipt and body["eta_seconds"] >= 1
+        assert wiring.heartbeats().send() == 1  # one fan's beats, in one call
+        assert evalsha_calls() == before + 1
+
+        # Not this fan's receipt: refused, whoever's it is.
+        other = entered[-2]["queue_token"]
+        for wrong in (other, receipt[:-3] + "abc", "q.1.2"):
+            response = back.get(queue_url(schedule.id), HTTP_X_QUEUE_TOKEN=wrong)
+            assert_problem(response, 400, "invalid_queue_token")
+        # Left through this process: the receipt no longer answers for a place.
+        assert back.delete(queue_url(schedule.id)).status_code == 204
+        response = back.get(queue_url(schedule.id), HTTP_X_QUEUE_TOKEN=receipt)
+        assert_problem(response, 404, "not_in_queue")
 
 
 def test_admitted_fans_get_an_access_token(fan: Fan, make_schedule: MakeSchedule) -> None:
@@ -217,7 +257,7 @@ def test_the_public_state_is_cacheable_and_needs_no_sql(
     assert other.status_code == 200
 
     fans[0].delete(queue_url(schedule.id))  # the line moves: a new state, a new tag
-    views._shared_states.clear()  # as if a second had passed
+    wiring.line_states().forget()  # as if a second had passed
     fans[1].get(queue_url(schedule.id))  # admitted on the way
     moved = anonymous.get(state_url(schedule.id), HTTP_IF_NONE_MATCH=etag)
     assert moved.status_code == 200 and moved["ETag"] != etag

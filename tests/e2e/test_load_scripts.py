@@ -18,19 +18,26 @@ SECRET = "load-script-test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 class _Recorder(BaseHTTPRequestHandler):
+    """Answers each fan with a queue token of its own, and records who asked and which
+    queue token the request sent back."""
+
     users: list[int]
+    receipts: list[tuple[int, str | None]]
     lock = threading.Lock()
 
     def _answer(self, status: int) -> None:
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        user = int(claims["user_id"])
         with self.lock:
-            self.users.append(int(claims["user_id"]))
+            self.users.append(user)
+            self.receipts.append((user, self.headers.get("X-Queue-Token")))
+        body = json.dumps({"status": "waiting", "queue_token": f"q.{user}.1.{user}.sig"}).encode()
         self.send_response(status)
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(body)
 
     def do_GET(self) -> None:
         self._answer(200)
@@ -43,9 +50,14 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def stub() -> Iterator[tuple[str, list[int]]]:
+def receipts() -> list[tuple[int, str | None]]:
+    return []
+
+
+@pytest.fixture
+def stub(receipts: list[tuple[int, str | None]]) -> Iterator[tuple[str, list[int]]]:
     users: list[int] = []
-    handler = type("Recorder", (_Recorder,), {"users": users})
+    handler = type("Recorder", (_Recorder,), {"users": users, "receipts": receipts})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -91,7 +103,7 @@ def test_entry_script_sends_a_new_fan_every_time(
 
 
 def test_poll_script_spreads_its_pollers_over_the_queue(
-    stub: tuple[str, list[int]], tmp_path: Path
+    stub: tuple[str, list[int]], receipts: list[tuple[int, str | None]], tmp_path: Path
 ) -> None:
     base, users = stub
     run_k6(
@@ -106,3 +118,8 @@ def test_poll_script_spreads_its_pollers_over_the_queue(
     )
     # Pollers 1, 11, 21, ... 91: the queue's front to its back, each with its own token.
     assert set(users) == set(range(1, 101, 10))
+    # Each sends no receipt once, then the one its first answer gave it, every time.
+    for user in set(users):
+        sent = [receipt for who, receipt in receipts if who == user]
+        assert sent[0] is None and len(sent) > 1, (user, sent[:3])
+        assert set(sent[1:]) == {f"q.{user}.1.{user}.sig"}, (user, sent[:3])

@@ -521,6 +521,54 @@ def test_heartbeats_keep_the_place_and_silence_loses_it(
     assert room.tick(schedule_id=schedule, now_ms=T0 + 62_000) == [2]
 
 
+def test_heartbeats_sent_in_batches_keep_the_place_and_report_lost_ones(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """The beats an app server answered on its own, sent once a second in one call, keep
+    places as the fans' own calls do; the call names the fans who had no place left (lost
+    to silence, left, never entered), not those admitted meanwhile, and admits lazily."""
+    schedule = make_queue(max_active=1, rate=100, abandon_ms=9_000, heartbeat_ms=3_000)
+    for user in (1, 2, 3, 4):
+        enter(room, schedule, user)  # 1 is admitted; 2, 3 and 4 wait
+    room.leave(schedule_id=schedule, user_id=4)
+    for second in range(3, 61, 3):  # 2 beats every 3 s for a minute, in batches; 3 is silent
+        lost = room.record_beats(schedule_id=schedule, user_ids=[2], now_ms=T0 + second * 1000)
+        assert lost == []
+    assert room.state(schedule_id=schedule, now_ms=T0 + 60_000).waiting == 1
+    lost = room.record_beats(schedule_id=schedule, user_ids=[1, 2, 3, 4, 5], now_ms=T0 + 61_000)
+    assert sorted(lost) == [3, 4, 5]  # 1 is admitted, 2 kept its place
+    room.leave(schedule_id=schedule, user_id=1)
+    assert room.record_beats(schedule_id=schedule, user_ids=[2], now_ms=T0 + 62_000) == []
+    assert room.place(schedule_id=schedule, user_id=2, now_ms=T0 + 62_000).state is (
+        PlaceState.ADMITTED
+    )  # admitted by the batch's own admission step
+
+
+def test_the_state_tells_the_eta_of_every_place_as_the_place_itself_does(
+    room: RedisWaitingRoom, make_queue: MakeQueue
+) -> None:
+    """The ETA points of the public state, between which an app server tells a waiting fan
+    its ETA without Redis, are the ETAs the fans at those places are told, and a place
+    between two points is told within a second of the points' line."""
+    schedule = make_queue(max_active=100_000, rate=7, abandon_ms=600_000)
+    room.set_paused(schedule_id=schedule, paused=True)
+    for user in range(1, 1001):
+        enter(room, schedule, user)
+    room.set_paused(schedule_id=schedule, paused=False)
+    for second in range(1, 11):
+        room.tick(schedule_id=schedule, now_ms=T0 + second * 1000)
+    now = T0 + 10_000
+    state = room.state(schedule_id=schedule, now_ms=now)
+    assert state.heartbeat_seconds == 3
+    positions = [p for p, _ in state.eta_points]
+    assert positions[0] == 1 and positions[-1] == 1000 - state.serving
+    assert len(positions) < 40  # a quarter further each: a few dozen for a thousand places
+    for user in (state.serving + 1, state.serving + 37, state.serving + 500, 1000):
+        place = room.place(schedule_id=schedule, user_id=user, now_ms=now)
+        told = state.eta_seconds(place.position)
+        assert told is not None and abs(told - place.eta_seconds) <= 1, (place, told)
+
+
 def test_a_later_admission_never_gets_an_earlier_slot_expiry(
     room: RedisWaitingRoom, make_queue: MakeQueue
 ) -> None:

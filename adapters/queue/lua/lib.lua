@@ -337,36 +337,46 @@ local function slot_bound_pace(c, now)
   return c.max_active * admitted / used
 end
 
--- Seconds until the line reaches `position`, from how fast it has moved (admissions and
--- places passed), or the configured rate before anything was measured, and never faster
+-- How the line is expected to move, for eta_at: from how fast it has moved (admissions
+-- and places passed), or the configured rate before anything was measured, and never faster
 -- than its slots let it: fans who keep their slots long hold the line back whatever the
 -- rate says. With adaptive admission (c.growth > 1 a second: the steady raise, whatever the
 -- step of the moment; domain/queue/admission.py) the rate is projected to keep rising:
--- r(t) = r0 * growth^t until the limit, so the places passed by t are
--- r0 * (growth^t - 1) / ln(growth), solved for t. The slots follow the rate
+-- r(t) = r0 * growth^t until the limit. The slots follow the rate
 -- (AdaptiveAdmission.slots_at), so where they bind they scale the whole climb, the limit
 -- included. Before anything says how long fans keep them, a line with every slot taken
 -- moves as they free up, which the measured pace already says.
-local function eta_seconds(c, now, position)
+-- Returns {pace} for a steady line, {r0, limit, ln_g} for a climb, {} for a line that
+-- does not move.
+local function line_speed(c, now)
   local pace = measured(now, 'pace')
   if pace <= 0 then pace = c.rate end
-  if pace <= 0 then return 0 end
+  if pace <= 0 then return {} end
   local slots_pace = slot_bound_pace(c, now)
   if c.growth > 1 and c.limit > math.max(pace, c.rate)
       and (slots_pace or redis.call('ZCARD', KEYS[4]) < c.max_active) then
-    local r0, limit, ln_g = math.max(pace, c.rate), c.limit, math.log(c.growth)
+    local r0, limit = math.max(pace, c.rate), c.limit
     if slots_pace and slots_pace < r0 then
       limit = limit * slots_pace / r0
       r0 = slots_pace
     end
-    local until_limit = (limit - r0) / ln_g  -- places passed while the rate climbs
-    if position <= until_limit then
-      return math.ceil(math.log(1 + position * ln_g / r0) / ln_g)
-    end
-    return math.ceil(math.log(limit / r0) / ln_g + (position - until_limit) / limit)
+    return {r0, limit, math.log(c.growth)}
   end
   if slots_pace then pace = math.min(pace, slots_pace) end
-  return math.ceil(position / pace)
+  return {pace}
+end
+
+-- Seconds until the line reaches `position` at `speed` (line_speed). In a climb the places
+-- passed by t are r0 * (growth^t - 1) / ln(growth) until the limit, solved for t.
+local function eta_at(speed, position)
+  if #speed == 0 then return 0 end
+  if #speed == 1 then return math.ceil(position / speed[1]) end
+  local r0, limit, ln_g = speed[1], speed[2], speed[3]
+  local until_limit = (limit - r0) / ln_g  -- places passed while the rate climbs
+  if position <= until_limit then
+    return math.ceil(math.log(1 + position * ln_g / r0) / ln_g)
+  end
+  return math.ceil(math.log(limit / r0) / ln_g + (position - until_limit) / limit)
 end
 
 -- The fan's place: {state, position, eta_seconds, active_until_ms, entry_number}.
@@ -378,7 +388,7 @@ local function place_of(c, now, user, entry)
   if entry then
     local serving = tonumber(redis.call('HGET', KEYS[6], 'serving') or '0')
     local position = entry - serving  -- at least 1: the line never passes a waiting fan
-    return {'waiting', position, eta_seconds(c, now, position), 0, entry}
+    return {'waiting', position, eta_at(line_speed(c, now), position), 0, entry}
   end
   if redis.call('SISMEMBER', KEYS[5], user) == 1 then
     return {'pre_queue', 0, 0, 0, 0}

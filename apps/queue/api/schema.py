@@ -115,6 +115,20 @@ def _operation(operation_id: str, summary: str, responses: dict[str, Any]) -> di
     }
 
 
+def _with_receipt(operation: dict[str, Any]) -> dict[str, Any]:
+    operation["parameters"].append(
+        {
+            "in": "header",
+            "name": "X-Queue-Token",
+            "description": "the `queue_token` of the fan's last answer: a fan still waiting "
+            "far from the front is then answered from the line's state, without a Redis "
+            "call, and the heartbeat is recorded within about a second",
+            "schema": {"type": "string"},
+        }
+    )
+    return operation
+
+
 def add_queue_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     result.setdefault("components", {}).setdefault("schemas", {}).update(
         {"QueuePlace": PLACE, "QueueState": STATE, "Problem": PROBLEM}
@@ -162,14 +176,17 @@ def add_queue_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
                 "429": _problem("rate_limited, with Retry-After"),
             },
         ),
-        "get": _operation(
-            "queue_place",
-            "My place in the waiting room",
-            {
-                "200": _place("the place; status pre_queue before the sale opens"),
-                "404": _problem("not_in_queue"),
-                "409": _problem("sale_closed: the sale closed before the fan was admitted"),
-            },
+        "get": _with_receipt(
+            _operation(
+                "queue_place",
+                "My place in the waiting room: the heartbeat, and the claim once served",
+                {
+                    "200": _place("the place; status pre_queue before the sale opens"),
+                    "400": _problem("invalid_queue_token: not this fan's for this schedule"),
+                    "404": _problem("not_in_queue"),
+                    "409": _problem("sale_closed: the sale closed before the fan was admitted"),
+                },
+            )
         ),
         "delete": _operation(
             "queue_leave",

@@ -9,7 +9,6 @@ is in schema.py.
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,8 +23,8 @@ from apps.http.bearer import bearer_user_id
 from apps.http.client_address import client_address
 from apps.http.conditional import client_has, shared_cache
 from apps.http.problems import plain_problem, with_problem_responses
-from apps.queue.wiring import check_place, clock, enter_queue, read_queue_state, waiting_room
-from domain.queue.model import PlaceState, QueueNotFound, QueueState
+from apps.queue.wiring import check_place, clock, enter_queue, heartbeats, line_states, waiting_room
+from domain.queue.model import PlaceState, QueueState
 from domain.queue.usecases import QueueAnswer
 
 
@@ -66,13 +65,22 @@ class QueueView(View):
         return JsonResponse(body, status=201 if answer.place.created else 200)
 
     def get(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
-        """My place in the waiting room."""
-        answer = check_place()(schedule_id=schedule_id, user_id=bearer_user_id(request))
+        """My place in the waiting room: the heartbeat, and the claim once served. With the
+        queue token of the fan's last answer in X-Queue-Token, a fan still waiting is
+        answered without a Redis call (CheckPlace)."""
+        answer = check_place()(
+            schedule_id=schedule_id,
+            user_id=bearer_user_id(request),
+            receipt=request.META.get("HTTP_X_QUEUE_TOKEN") or None,
+        )
         return JsonResponse(answer_body(answer, now_ms=clock().now_ms()))
 
     def delete(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
         """Leave the queue or give the active slot back."""
-        waiting_room().leave(schedule_id=schedule_id, user_id=bearer_user_id(request))
+        user_id = bearer_user_id(request)
+        waiting_room().leave(schedule_id=schedule_id, user_id=user_id)
+        # A later heartbeat through this process with the old receipt must hear it.
+        heartbeats().mark_lost(schedule_id=schedule_id, user_id=user_id)
         return HttpResponse(status=204)
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -100,38 +108,31 @@ def state_body(state: QueueState) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class _SharedState:
-    expires: float  # time.monotonic()
+class _Rendered:
+    state: QueueState
     body: bytes
     etag: str
-    missing: QueueNotFound | None = None
 
 
-# Per process: the state of each schedule as last read, reused for QUEUE_STATE_MAX_AGE_SECONDS,
-# so a process answers any number of readers with at most one Redis call a second each.
-_shared_states: dict[int, _SharedState] = {}
-_MAX_SHARED = 10_000  # unknown ids are remembered too; a flood of them must not grow this
+# Per process: the body and ETag of each schedule's state as last rendered, for as long as
+# the process reuses that state (apps.queue.line_states).
+_rendered: dict[int, _Rendered] = {}
 
 
-def _shared_state(schedule_id: int) -> _SharedState:
-    now = time.monotonic()
-    shared = _shared_states.get(schedule_id)
-    if shared is not None and shared.expires > now:
-        return shared
-    expires = now + settings.QUEUE_STATE_MAX_AGE_SECONDS
-    try:
-        body = state_body(read_queue_state()(schedule_id=schedule_id))
-    except QueueNotFound as missing:
-        shared = _SharedState(expires=expires, body=b"", etag="", missing=missing)
-    else:
-        # Weak: two answers that differ only in `as_of` say the same thing about the line.
-        fingerprint = json.dumps({**body, "as_of": None}, sort_keys=True).encode()
-        etag = f'W/"{hashlib.blake2b(fingerprint, digest_size=8).hexdigest()}"'
-        shared = _SharedState(expires=expires, body=json.dumps(body).encode(), etag=etag)
-    if len(_shared_states) >= _MAX_SHARED:
-        _shared_states.clear()
-    _shared_states[schedule_id] = shared
-    return shared
+def _rendered_state(schedule_id: int) -> _Rendered:
+    state = line_states().current(schedule_id=schedule_id)
+    rendered = _rendered.get(schedule_id)
+    if rendered is not None and rendered.state is state:
+        return rendered
+    body = state_body(state)
+    # Weak: two answers that differ only in `as_of` say the same thing about the line.
+    fingerprint = json.dumps({**body, "as_of": None}, sort_keys=True).encode()
+    etag = f'W/"{hashlib.blake2b(fingerprint, digest_size=8).hexdigest()}"'
+    rendered = _Rendered(state=state, body=json.dumps(body).encode(), etag=etag)
+    if len(_rendered) >= 10_000:  # as many as the states a process keeps
+        _rendered.clear()
+    _rendered[schedule_id] = rendered
+    return rendered
 
 
 class QueueStateView(View):
@@ -140,9 +141,7 @@ class QueueStateView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
-        shared = _shared_state(schedule_id)
-        if shared.missing is not None:
-            raise shared.missing
+        shared = _rendered_state(schedule_id)
         if client_has(request, shared.etag):
             response = HttpResponse(status=304)
         else:

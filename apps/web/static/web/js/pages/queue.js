@@ -25,6 +25,9 @@ const ANNOUNCE_EVERY_MS = 15_000;
 
 const room = {
   entryNumber: null, // null until the fan has a place in the line (pre-queue)
+  // The receipt of the place from the last answer, sent back with each heartbeat: a server
+  // then answers a fan still waiting without asking Redis.
+  queueToken: null,
   heartbeatSeconds: 10,
   startPosition: null, // the position first seen: where the progress bar starts
   lastEta: null, // the server's estimate from the fan's own last answer
@@ -148,6 +151,7 @@ function onPlace(place) {
     return renderPreQueue();
   }
   room.entryNumber = place.entry_number;
+  room.queueToken = place.queue_token || null;
   room.lastEta = place.eta_seconds;
   if (room.startPosition === null) room.startPosition = Math.max(place.position, 1);
   const rate = room.state?.admitted_per_second ?? 0;
@@ -178,7 +182,8 @@ function onState(state) {
 async function heartbeat() {
   busy.heartbeat = true;
   try {
-    const { body } = await api(placeUrl, { auth: true });
+    const headers = room.queueToken ? { "X-Queue-Token": room.queueToken } : {};
+    const { body } = await api(placeUrl, { auth: true, headers });
     trouble(null);
     onPlace(body);
   } catch (error) {
