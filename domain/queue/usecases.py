@@ -102,6 +102,9 @@ class EnterQueue(_QueueUseCase):
 # public state the fan claims on may be a second newer than this process's.
 NEAR_FRONT_SECONDS = 3
 NEAR_FRONT_PLACES = 10
+# The phases in which a waiting fan beats and nothing else changes for it: a paused line
+# keeps its places as an open one does.
+_BEATING = (QueuePhase.OPEN, QueuePhase.PAUSED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,7 +113,8 @@ class CheckPlace(_QueueUseCase):
 
     A heartbeat that brings the fan's queue token (its receipt: the entry number, signed) is
     answered from the line's state as this process last read it, without a Redis call, while
-    the fan is clearly still waiting: `serving` far from its entry number, the line open,
+    the fan is clearly still waiting: `serving` far from its entry number, the line open
+    or paused,
     and no batch has found the place gone. The beat itself is recorded in the next batch
     (`heartbeats`), within about a second, far inside `abandon_after_seconds`. Every other
     call, the claim included, is the room's own answer."""
@@ -154,7 +158,7 @@ class CheckPlace(_QueueUseCase):
             NEAR_FRONT_PLACES, math.ceil(state.admitted_per_second * NEAR_FRONT_SECONDS)
         )
         eta = state.eta_seconds(position)
-        if state.phase is not QueuePhase.OPEN or position <= near_front or eta is None:
+        if state.phase not in _BEATING or position <= near_front or eta is None:
             return None
         self.heartbeats.record(schedule_id=schedule_id, user_id=user_id)
         place = Place(

@@ -110,11 +110,14 @@ def room() -> CountingRoom:
     return room
 
 
+@pytest.mark.parametrize("phase", [QueuePhase.OPEN, QueuePhase.PAUSED])
 def test_a_fan_far_from_the_front_is_answered_from_the_line_and_the_beat_recorded(
-    room: CountingRoom,
+    room: CountingRoom, phase: QueuePhase
 ) -> None:
     beats = Beats()
-    answer = check_place(room, Line(), beats)(schedule_id=SHOW, user_id=FAN, receipt=receipt(1_112))
+    answer = check_place(room, Line(replace(LINE, phase=phase)), beats)(
+        schedule_id=SHOW, user_id=FAN, receipt=receipt(1_112)
+    )
     assert room.asked == 0
     assert beats.recorded == [(SHOW, FAN)]
     place = answer.place
@@ -132,8 +135,8 @@ def test_a_fan_far_from_the_front_is_answered_from_the_line_and_the_beat_recorde
         # any moment, and a claim must get the access token.
         ("near the front", LINE, 1_060),
         ("served: the claim", LINE, 1_000),
-        ("paused", replace(LINE, phase=QueuePhase.PAUSED), 1_500),
-        ("closed", replace(LINE, phase=QueuePhase.CLOSED), 1_500),
+        ("closed: the room tells a waiting fan", replace(LINE, phase=QueuePhase.CLOSED), 1_500),
+        ("before the opening", replace(LINE, phase=QueuePhase.PRE_QUEUE), 1_500),
         ("no state of the line", None, 1_500),
     ],
 )

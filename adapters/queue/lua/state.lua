@@ -2,8 +2,9 @@
 -- Returns {phase, serving, waiting, admitted_per_second, opens_ms, seats free, seats held,
 -- heartbeat_ms, ETA points} (the seats '' until the admission tick has counted them). The
 -- ETA points, {position, eta_seconds, ...} at positions growing by a quarter from 1 to the
--- last place in line, let an app server tell a waiting fan its ETA from this answer alone
--- (its heartbeat: domain.queue.usecases.CheckPlace), by the rule every place is told.
+-- last place in line (while the line is open or paused), let an app server tell a waiting
+-- fan its ETA from this answer alone (its heartbeat: domain.queue.usecases.CheckPlace), by
+-- the rule every place is told.
 local now = tonumber(ARGV[1])
 local c = load_cfg()
 if not c then return {'no_config'} end
@@ -18,7 +19,7 @@ elseif s[1] ~= '1' and (now < c.opens_ms or redis.call('SCARD', KEYS[5]) > 0) th
   alive = alive + redis.call('SCARD', KEYS[5])
 end
 local points = {}
-if phase == 'open' then
+if phase == 'open' or phase == 'paused' then
   local speed = line_speed(c, now)
   local last = math.max(1, (tonumber(s[5]) or 0) - (tonumber(s[2]) or 0))
   local position = 1
