@@ -8,6 +8,7 @@ nor grow this past MAX_SCHEDULES).
 
 import threading
 import time
+from collections.abc import Callable
 
 from domain.queue.model import QueueNotFound, QueueState
 from domain.queue.usecases import ReadQueueState
@@ -16,7 +17,8 @@ MAX_SCHEDULES = 10_000
 
 
 class CachedLineStates:
-    def __init__(self, read: ReadQueueState, *, max_age_seconds: float) -> None:
+    def __init__(self, read: ReadQueueState, *, max_age_seconds: Callable[[], float]) -> None:
+        # Asked at each read: settings may change while the process runs (tests do).
         self.read, self.max_age_seconds = read, max_age_seconds
         self._states: dict[int, tuple[float, QueueState | QueueNotFound]] = {}
         self._lock = threading.Lock()
@@ -30,7 +32,7 @@ class CachedLineStates:
                 state = self.read(schedule_id=schedule_id)
             except QueueNotFound as missing:
                 state = missing
-            known = (now + self.max_age_seconds, state)
+            known = (now + self.max_age_seconds(), state)
             with self._lock:
                 if len(self._states) >= MAX_SCHEDULES:
                     self._states.clear()

@@ -71,7 +71,7 @@ def read_queue_state() -> ReadQueueState:
 @cache
 def line_states() -> CachedLineStates:
     return CachedLineStates(
-        read_queue_state(), max_age_seconds=settings.QUEUE_STATE_MAX_AGE_SECONDS
+        read_queue_state(), max_age_seconds=lambda: settings.QUEUE_STATE_MAX_AGE_SECONDS
     )
 
 
