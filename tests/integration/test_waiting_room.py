@@ -106,6 +106,15 @@ def enter(room: RedisWaitingRoom, schedule_id: int, user: int, now: int = T0) ->
     return room.enter(schedule_id=schedule_id, user_id=user, client_ip="127.0.0.1", now_ms=now)
 
 
+def line_up(room: RedisWaitingRoom, schedule_id: int, fans: int) -> None:
+    """Users 1..fans enter in that order while admission is paused, then it resumes: a line
+    of `fans` with nobody admitted yet."""
+    room.set_paused(schedule_id=schedule_id, paused=True)
+    for user in range(1, fans + 1):
+        enter(room, schedule_id, user)
+    room.set_paused(schedule_id=schedule_id, paused=False)
+
+
 def test_ten_thousand_concurrent_fans_are_admitted_in_entry_order(
     room: RedisWaitingRoom, make_queue: MakeQueue
 ) -> None:
@@ -187,10 +196,7 @@ def test_capacity_holds_under_concurrent_ticks(
     room: RedisWaitingRoom, make_queue: MakeQueue
 ) -> None:
     schedule = make_queue(max_active=50, rate=10_000)
-    room.set_paused(schedule_id=schedule, paused=True)
-    for user in range(1, 501):
-        enter(room, schedule, user)
-    room.set_paused(schedule_id=schedule, paused=False)
+    line_up(room, schedule, 500)
     start = threading.Barrier(8)
 
     def tick(i: int) -> list[int]:
@@ -265,10 +271,7 @@ def test_the_measured_rate_is_the_rate_from_the_first_second_on(
     first moved, 63% of the rate a minute in and 79% at 30 s, so every ETA of a flash
     sale's first minutes came out a third to half too long."""
     schedule = make_queue(max_active=100_000, rate=10, abandon_ms=600_000)
-    room.set_paused(schedule_id=schedule, paused=True)
-    for user in range(1, 2001):
-        enter(room, schedule, user)
-    room.set_paused(schedule_id=schedule, paused=False)
+    line_up(room, schedule, 2_000)
     for second in range(1, 121):
         now = T0 + second * 1000
         room.tick(schedule_id=schedule, now_ms=now)
@@ -287,10 +290,7 @@ def test_with_adaptive_admission_the_eta_projects_the_climb_it_is_told(
     (the climb takes 40 s and passes 1,557 places, then 100/s), not in the 199 s of dividing
     by 10."""
     schedule = make_queue(max_active=100_000, rate=10)
-    room.set_paused(schedule_id=schedule, paused=True)
-    for user in range(1, 2001):
-        enter(room, schedule, user)
-    room.set_paused(schedule_id=schedule, paused=False)
+    line_up(room, schedule, 2_000)
     control = room.client.hget(schedule_keys(schedule)[0], "admit_per_second")
     assert int(control) == 10
     rising = RateDecision(rate=10, reason=RateReason.RAISED_FAST, p95_ms=50.0)
@@ -332,10 +332,7 @@ def _fans_start_keeping_their_slots(room: RedisWaitingRoom, schedule: int) -> in
     within the second, so the rate moves the line (10 a second); then for 45 s fans keep
     their slot 10 s (the one in longest leaves each second), so the slots move it (1 a
     second). Returns the time of the last second."""
-    room.set_paused(schedule_id=schedule, paused=True)
-    for user in range(1, 401):
-        enter(room, schedule, user)
-    room.set_paused(schedule_id=schedule, paused=False)
+    line_up(room, schedule, 400)
     inside: list[int] = []
     now = T0
     for second in range(66):
@@ -551,10 +548,7 @@ def test_the_state_tells_the_eta_of_every_place_as_the_place_itself_does(
     its ETA without Redis, are the ETAs the fans at those places are told, and a place
     between two points is told within a second of the points' line."""
     schedule = make_queue(max_active=100_000, rate=7, abandon_ms=600_000)
-    room.set_paused(schedule_id=schedule, paused=True)
-    for user in range(1, 1001):
-        enter(room, schedule, user)
-    room.set_paused(schedule_id=schedule, paused=False)
+    line_up(room, schedule, 1_000)
     for second in range(1, 11):
         room.tick(schedule_id=schedule, now_ms=T0 + second * 1000)
     now = T0 + 10_000
@@ -594,10 +588,7 @@ def test_admission_never_lets_in_more_fans_than_seats_left_while_holds_race(
     the seats free, each hold moves a seat from free to held, and a fan who gives up or
     whose hold's seats come back (counted by the next tick) lets the next fan in."""
     schedule = make_queue(max_active=10_000, rate=10_000)
-    room.set_paused(schedule_id=schedule, paused=True)
-    for user in range(1, 201):
-        enter(room, schedule, user)
-    room.set_paused(schedule_id=schedule, paused=False)
+    line_up(room, schedule, 200)
     assert room.tick(
         schedule_id=schedule, now_ms=T0 + 1000, seats=SeatsLeft(free=30, held=0)
     ) == list(range(1, 31))

@@ -14,11 +14,11 @@ from domain.queue.model import (
     PlaceState,
     QueueNotFound,
     QueuePhase,
-    QueueSettings,
     QueueState,
 )
 from domain.queue.usecases import CheckPlace
-from tests.queue_fakes import NOW_MS, FakeClock, FakeQueueSettingsSource, FakeWaitingRoom, at_ms
+from tests.queue_fakes import NOW_MS, FakeClock, FakeQueueSettingsSource, FakeWaitingRoom
+from tests.unit.test_queue_usecases import settings_for
 
 SHOW, FAN, RIVAL = 7, 100, 101
 TOKENS = AccessTokens(secret=b"test-secret")
@@ -93,19 +93,7 @@ def check_place(room: FakeWaitingRoom, line: Line, beats: Beats) -> CheckPlace:
 @pytest.fixture
 def room() -> CountingRoom:
     room = CountingRoom()
-    room.store_settings(
-        QueueSettings(
-            schedule_id=SHOW,
-            opens_at=at_ms(NOW_MS - 60_000),
-            closes_at=at_ms(NOW_MS + 86_400_000),
-            max_active=100,
-            admit_per_second=2,
-            abandon_after_seconds=30,
-            active_ttl_seconds=300,
-            heartbeat_seconds=10,
-        ),
-        now_ms=NOW_MS,
-    )
+    room.store_settings(settings_for(SHOW), now_ms=NOW_MS)  # open a minute ago
     room.set_paused(schedule_id=SHOW, paused=True)  # nobody admitted: places stay
     return room
 
