@@ -195,6 +195,7 @@ class RedisWaitingRoom:
             as_of_ms=now_ms,
             seats=_seats_left(reply[5], reply[6]),
             heartbeat_seconds=int(reply[7]) // 1000,
+            admission_rate=int(reply[9]),
             eta_points=tuple(
                 (int(reply[8][i]), int(reply[8][i + 1])) for i in range(0, len(reply[8]), 2)
             ),

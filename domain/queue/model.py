@@ -97,6 +97,9 @@ class QueueState:
     as_of_ms: int
     seats: SeatsLeft | None = None  # None until the admission tick has counted them
     heartbeat_seconds: int = 0
+    # Fans a second admission may let in now: the fixed rate, or the one adaptive
+    # admission steers to (not public: `admitted_per_second` is what happened).
+    admission_rate: int = 0
     # While open: (position, ETA in seconds) at positions from 1 to the last place in line,
     # each a quarter further than the one before, by the same rule a fan's place is told.
     eta_points: tuple[tuple[int, int], ...] = ()

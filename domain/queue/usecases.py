@@ -97,9 +97,10 @@ class EnterQueue(_QueueUseCase):
         return self._answer(schedule_id=schedule_id, user_id=user_id, place=place)
 
 
-# Near the front, within this many seconds of the line's pace (and never fewer than
-# NEAR_FRONT_PLACES), a heartbeat asks the room: the fan may be admitted any moment, and the
-# public state the fan claims on may be a second newer than this process's.
+# Near the front, within this many seconds of the line's pace or of the rate in force,
+# whichever is faster (a rate just raised has not moved the measure yet), and never fewer
+# than NEAR_FRONT_PLACES, a heartbeat asks the room: the fan may be admitted any moment,
+# and the public state the fan claims on may be a second newer than this process's.
 NEAR_FRONT_SECONDS = 3
 NEAR_FRONT_PLACES = 10
 # The phases in which a waiting fan beats and nothing else changes for it: a paused line
@@ -155,7 +156,8 @@ class CheckPlace(_QueueUseCase):
             return None  # the room's answer restores lost settings, or says 404
         position = entry - state.serving
         near_front = max(
-            NEAR_FRONT_PLACES, math.ceil(state.admitted_per_second * NEAR_FRONT_SECONDS)
+            NEAR_FRONT_PLACES,
+            math.ceil(max(state.admitted_per_second, state.admission_rate) * NEAR_FRONT_SECONDS),
         )
         eta = state.eta_seconds(position)
         if state.phase not in _BEATING or position <= near_front or eta is None:

@@ -83,7 +83,7 @@ def evalsha_calls() -> int:
 def test_a_heartbeat_with_its_receipt_is_answered_without_redis_and_sent_in_a_batch(
     make_fan: Callable[..., Fan], make_schedule: MakeSchedule
 ) -> None:
-    schedule = make_schedule(max_active=1)
+    schedule = make_schedule(max_active=1, admit_per_second=1)  # near the front: 10 places
     with override_settings(QUEUE_HEARTBEAT_BATCH_SECONDS=3600):  # batches sent by hand
         forget_wiring()
         fans = [make_fan().client() for _ in range(15)]

@@ -553,7 +553,7 @@ def test_the_state_tells_the_eta_of_every_place_as_the_place_itself_does(
         room.tick(schedule_id=schedule, now_ms=T0 + second * 1000)
     now = T0 + 10_000
     state = room.state(schedule_id=schedule, now_ms=now)
-    assert state.heartbeat_seconds == 3
+    assert state.heartbeat_seconds == 3 and state.admission_rate == 7
     positions = [p for p, _ in state.eta_points]
     assert positions[0] == 1 and positions[-1] == 1000 - state.serving
     assert len(positions) < 40  # a quarter further each: a few dozen for a thousand places

@@ -123,6 +123,9 @@ def test_a_fan_far_from_the_front_is_answered_from_the_line_and_the_beat_recorde
         # any moment, and a claim must get the access token.
         ("near the front", LINE, 1_060),
         ("served: the claim", LINE, 1_000),
+        # A rate just raised to 100 a second: within 3 s of it (300 places), whatever the
+        # line's measured pace still says.
+        ("near the front at the rate in force", replace(LINE, admission_rate=100), 1_250),
         ("closed: the room tells a waiting fan", replace(LINE, phase=QueuePhase.CLOSED), 1_500),
         ("before the opening", replace(LINE, phase=QueuePhase.PRE_QUEUE), 1_500),
         ("no state of the line", None, 1_500),

@@ -1,6 +1,6 @@
 -- The public state of the line, the same for every fan (read only). ARGV: now_ms
 -- Returns {phase, serving, waiting, admitted_per_second, opens_ms, seats free, seats held,
--- heartbeat_ms, ETA points} (the seats '' until the admission tick has counted them). The
+-- heartbeat_ms, ETA points, the admission rate in force} (the seats '' until the admission tick has counted them). The
 -- ETA points, {position, eta_seconds, ...} at positions growing by a quarter from 1 to the
 -- last place in line (while the line is open or paused), let an app server tell a waiting
 -- fan its ETA from this answer alone (its heartbeat: domain.queue.usecases.CheckPlace), by
@@ -31,4 +31,4 @@ if phase == 'open' or phase == 'paused' then
   end
 end
 return {phase, tonumber(s[2]) or 0, alive, tostring(measured_rate(now)), c.opens_ms,
-  s[3] or '', s[4] or '', c.heartbeat_ms, points}
+  s[3] or '', s[4] or '', c.heartbeat_ms, points, c.rate}
