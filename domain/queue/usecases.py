@@ -114,11 +114,10 @@ class CheckPlace(_QueueUseCase):
 
     A heartbeat that brings the fan's queue token (its receipt: the entry number, signed) is
     answered from the line's state as this process last read it, without a Redis call, while
-    the fan is clearly still waiting: `serving` far from its entry number, the line open
-    or paused,
-    and no batch has found the place gone. The beat itself is recorded in the next batch
-    (`heartbeats`), within about a second, far inside `abandon_after_seconds`. Every other
-    call, the claim included, is the room's own answer."""
+    the fan is clearly still waiting: `serving` far from its entry number, the line open or
+    paused, and no batch has found the place gone. The beat itself is recorded in the next
+    batch (`heartbeats`), within about a second, far inside `abandon_after_seconds`. Every
+    other call, the claim included, is the room's own answer."""
 
     line: LineStates | None = None
     heartbeats: Heartbeats | None = None
