@@ -115,7 +115,8 @@ class QueueState:
             return points[at][1]
         if len(points) == 1:
             return math.ceil(points[0][1] * position / max(1, points[0][0]))
-        (p1, e1), (p2, e2) = points[max(0, min(at, len(points) - 1) - 1) :][:2]
+        after = min(max(at, 1), len(points) - 1)  # the segment around it, or the last one
+        (p1, e1), (p2, e2) = points[after - 1], points[after]
         return max(0, math.ceil(e1 + (e2 - e1) * (position - p1) / (p2 - p1)))
 
 

@@ -158,8 +158,10 @@ class CheckPlace(_QueueUseCase):
             NEAR_FRONT_PLACES,
             math.ceil(max(state.admitted_per_second, state.admission_rate) * NEAR_FRONT_SECONDS),
         )
+        if state.phase not in _BEATING or position <= near_front:
+            return None
         eta = state.eta_seconds(position)
-        if state.phase not in _BEATING or position <= near_front or eta is None:
+        if eta is None:
             return None
         self.heartbeats.record(schedule_id=schedule_id, user_id=user_id)
         place = Place(

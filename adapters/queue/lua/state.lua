@@ -1,10 +1,10 @@
 -- The public state of the line, the same for every fan (read only). ARGV: now_ms
 -- Returns {phase, serving, waiting, admitted_per_second, opens_ms, seats free, seats held,
--- heartbeat_ms, ETA points, the admission rate in force} (the seats '' until the admission tick has counted them). The
--- ETA points, {position, eta_seconds, ...} at positions growing by a quarter from 1 to the
--- last place in line (while the line is open or paused), let an app server tell a waiting
--- fan its ETA from this answer alone (its heartbeat: domain.queue.usecases.CheckPlace), by
--- the rule every place is told.
+-- heartbeat_ms, ETA points, the admission rate in force} (the seats '' until the admission
+-- tick has counted them). The ETA points, {position, eta_seconds, ...} at positions growing
+-- by a quarter from 1 to the last place in line (while the line is open or paused), let an
+-- app server tell a waiting fan its ETA from this answer alone (its heartbeat:
+-- domain.queue.usecases.CheckPlace), by the rule every place is told.
 local now = tonumber(ARGV[1])
 local c = load_cfg()
 if not c then return {'no_config'} end

@@ -23,6 +23,7 @@ from apps.http.bearer import bearer_user_id
 from apps.http.client_address import client_address
 from apps.http.conditional import client_has, shared_cache
 from apps.http.problems import plain_problem, with_problem_responses
+from apps.queue.line_states import MAX_SCHEDULES
 from apps.queue.wiring import check_place, clock, enter_queue, heartbeats, line_states, waiting_room
 from domain.queue.model import PlaceState, QueueState
 from domain.queue.usecases import QueueAnswer
@@ -129,7 +130,7 @@ def _rendered_state(schedule_id: int) -> _Rendered:
     fingerprint = json.dumps({**body, "as_of": None}, sort_keys=True).encode()
     etag = f'W/"{hashlib.blake2b(fingerprint, digest_size=8).hexdigest()}"'
     rendered = _Rendered(state=state, body=json.dumps(body).encode(), etag=etag)
-    if len(_rendered) >= 10_000:  # as many as the states a process keeps
+    if len(_rendered) >= MAX_SCHEDULES:  # as many as the states a process keeps
         _rendered.clear()
     _rendered[schedule_id] = rendered
     return rendered
