@@ -36,6 +36,7 @@ import exec from "k6/execution";
 import { Counter, Trend } from "k6/metrics";
 import { SharedArray } from "k6/data";
 import { accessToken } from "./lib/jwt.js";
+import { sendAsBrowser } from "./lib/browser_requests.js";
 
 const BASE = __ENV.BASE_URL || "http://127.0.0.1:8000";
 const SCHEDULE = Number(__ENV.SCHEDULE_ID);
@@ -98,7 +99,8 @@ function record(response) {
   else (response.status >= 500 ? serverErrors : otherErrors).add(1);
   // Into the k6 log beside the admissions, so that a report's error can be looked up.
   const body = typeof response.body === "string" ? response.body.slice(0, 300) : "";
-  console.log(`unexpected ${response.status} ${response.request.method} ${response.url} ${body}`);
+  const why = response.status === 0 ? `(${response.error}) ` : ""; // EOF, reset, timeout
+  console.log(`unexpected ${response.status} ${why}${response.request.method} ${response.url} ${body}`);
 }
 
 // What the fans' page does when a call to the waiting room gets no usable answer (none, a
@@ -203,7 +205,7 @@ function makeFan(userId, index) {
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 async function request(method, url, body, params) {
-  const response = await http.asyncRequest(method, url, body, params);
+  const response = await sendAsBrowser(method, url, body, params);
   record(response);
   return response;
 }

@@ -2,7 +2,9 @@
 whose token each request carries (k6 from the venv, loopback only, a second or two each)."""
 
 import base64
+import itertools
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -123,3 +125,62 @@ def test_poll_script_spreads_its_pollers_over_the_queue(
         sent = [receipt for who, receipt in receipts if who == user]
         assert sent[0] is None and len(sent) > 1, (user, sent[:3])
         assert set(sent[1:]) == {f"q.{user}.1.{user}.sig"}, (user, sent[:3])
+
+
+def _closing_server(requests: list[tuple[int, str]]) -> socket.socket:
+    """Answers the first request of each connection and keeps it alive, then closes it as
+    the next request arrives, unanswered: a server timing out an idle connection just as
+    the client reuses it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve(connection: socket.socket, number: int) -> None:
+        with connection:
+            for answered in (True, False):
+                head = connection.recv(65536).decode()
+                if not head:
+                    return
+                requests.append((number, head.split(" ", 1)[0]))
+                if answered:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def accept() -> None:
+        for number in itertools.count():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(connection, number), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener
+
+
+def test_a_request_on_a_connection_closed_under_it_is_sent_once_more(tmp_path: Path) -> None:
+    requests: list[tuple[int, str]] = []
+    listener = _closing_server(requests)
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    (tmp_path / "resend.js").write_text(
+        f'import {{ check }} from "k6";\n'
+        f'import {{ sendAsBrowser }} from "file://{ROOT}/k6/lib/browser_requests.js";\n'
+        "export const options = { thresholds: { checks: ['rate==1'],"
+        " resent_after_close: ['count==1'] } };\n"
+        "export default async function () {\n"
+        "  for (let i = 0; i < 2; i++) {\n"
+        f'    const r = await sendAsBrowser("POST", "{base}/hold", "{{}}");\n'
+        "    check(r, { answered: (r) => r.status === 200 });\n"
+        "  }\n"
+        "}\n"
+    )
+    try:
+        done = subprocess.run(
+            [str(K6), "run", "--quiet", "--no-summary", str(tmp_path / "resend.js")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        listener.close()
+    assert done.returncode == 0, done.stderr[-2000:]
+    # The second POST reached the first connection as it closed, then a new one.
+    assert requests == [(0, "POST"), (0, "POST"), (1, "POST")]
