@@ -6,7 +6,7 @@ from functools import cache
 from adapters.clock import SystemClock
 from adapters.payment.orm import OrmIdempotencyStore, OrmPayments
 from adapters.transactions import DatabaseUnitOfWork
-from apps.queue.wiring import waiting_room
+from apps.queue.wiring import leave_queue
 from apps.reservation.wiring import booking_events, holds
 from apps.user.wiring import wallet_ledger
 from domain.payment.usecases import PayForReservation, RefundPurchase
@@ -19,7 +19,7 @@ class WaitingRoomSlots:
     def release(self, *, schedule_id: int, user_id: int) -> None:
         # If Redis is down the slot runs out by itself (active_ttl).
         with suppress(QueueUnavailable):
-            waiting_room().leave(schedule_id=schedule_id, user_id=user_id)
+            leave_queue()(schedule_id=schedule_id, user_id=user_id)
 
 
 @cache

@@ -15,6 +15,7 @@ from domain.queue.usecases import (
     AdmitWaitingFans,
     CheckPlace,
     EnterQueue,
+    LeaveQueue,
     ReadQueueState,
     RequireAccess,
     SteerAdmission,
@@ -61,6 +62,11 @@ def enter_queue() -> EnterQueue:
 @cache
 def check_place() -> CheckPlace:
     return CheckPlace(**_parts(), line=line_states(), heartbeats=heartbeats())  # type: ignore[arg-type]
+
+
+@cache
+def leave_queue() -> LeaveQueue:
+    return LeaveQueue(room=waiting_room(), heartbeats=heartbeats())
 
 
 @cache

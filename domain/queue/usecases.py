@@ -178,6 +178,23 @@ class CheckPlace(_QueueUseCase):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class LeaveQueue:
+    """A fan leaves the line, or gives the active slot back (done, or paid). Marked lost in
+    this process as well: a heartbeat it would answer from the line's state (CheckPlace)
+    with the fan's old receipt must hear that the place is gone, not `waiting`."""
+
+    room: WaitingRoom
+    heartbeats: Heartbeats | None = None
+
+    def __call__(self, *, schedule_id: int, user_id: int) -> bool:
+        """True if the fan had a place or a slot to give up."""
+        left = self.room.leave(schedule_id=schedule_id, user_id=user_id)
+        if self.heartbeats is not None:
+            self.heartbeats.mark_lost(schedule_id=schedule_id, user_id=user_id)
+        return left
+
+
 class ReadQueueState(_QueueUseCase):
     """How far the line has moved, the same for every fan: one Redis round trip, no SQL
     (unless Redis has lost the schedule's settings), and nothing about any one fan."""

@@ -16,7 +16,7 @@ from domain.queue.model import (
     QueuePhase,
     QueueState,
 )
-from domain.queue.usecases import CheckPlace
+from domain.queue.usecases import CheckPlace, LeaveQueue
 from tests.queue_fakes import NOW_MS, FakeClock, FakeQueueSettingsSource, FakeWaitingRoom
 from tests.unit.test_queue_usecases import settings_for
 
@@ -155,6 +155,19 @@ def test_a_fan_a_batch_found_without_a_place_hears_it_from_the_room(room: Counti
     assert again.place.state is PlaceState.WAITING and room.asked == 2
     check(schedule_id=SHOW, user_id=FAN, receipt=receipt(1_500))
     assert room.asked == 2 and beats.recorded == [(SHOW, FAN)]
+
+
+def test_a_fan_who_left_through_this_process_hears_it_at_the_next_heartbeat(
+    room: CountingRoom,
+) -> None:
+    """Leaving (or paying, which gives the slot back) goes through LeaveQueue, which marks
+    the fan lost here: its old receipt no longer gets `waiting` from the line's state."""
+    beats = Beats()
+    room.enter(schedule_id=SHOW, user_id=FAN, client_ip="203.0.113.5", now_ms=NOW_MS)
+    assert LeaveQueue(room=room, heartbeats=beats)(schedule_id=SHOW, user_id=FAN)
+    with pytest.raises(NotInQueue):
+        check_place(room, Line(), beats)(schedule_id=SHOW, user_id=FAN, receipt=receipt(1_500))
+    assert room.asked == 1 and beats.recorded == []
 
 
 @pytest.mark.parametrize(

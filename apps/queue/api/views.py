@@ -24,7 +24,7 @@ from apps.http.client_address import client_address
 from apps.http.conditional import client_has, shared_cache
 from apps.http.problems import plain_problem, with_problem_responses
 from apps.queue.line_states import MAX_SCHEDULES
-from apps.queue.wiring import check_place, clock, enter_queue, heartbeats, line_states, waiting_room
+from apps.queue.wiring import check_place, clock, enter_queue, leave_queue, line_states
 from domain.queue.model import PlaceState, QueueState
 from domain.queue.usecases import QueueAnswer
 
@@ -78,10 +78,7 @@ class QueueView(View):
 
     def delete(self, request: HttpRequest, schedule_id: int) -> HttpResponse:
         """Leave the queue or give the active slot back."""
-        user_id = bearer_user_id(request)
-        waiting_room().leave(schedule_id=schedule_id, user_id=user_id)
-        # A later heartbeat through this process with the old receipt must hear it.
-        heartbeats().mark_lost(schedule_id=schedule_id, user_id=user_id)
+        leave_queue()(schedule_id=schedule_id, user_id=bearer_user_id(request))
         return HttpResponse(status=204)
 
     def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
