@@ -31,6 +31,7 @@ def forget_wiring() -> None:
         wiring.waiting_room,
         wiring.enter_queue,
         wiring.check_place,
+        wiring.leave_queue,
         wiring.require_access,
         wiring.read_queue_state,
         wiring.line_states,
