@@ -3,7 +3,9 @@
 // a request sent on it just then gets no answer (EOF, reset) without having been read. A
 // browser sends such a request again, once, on a new connection, whatever its method; Go
 // (so k6) does it only for GET and HEAD, so a POST without an answer was a fan's error
-// that no browser would have shown. The resends are counted (resent_after_close).
+// that no browser would have shown. (k6 does not say whether the connection was a reused
+// one, as a browser checks: an EOF on a new connection, a server that died mid-request, is
+// resent too.) The resends are counted (resent_after_close).
 import http from "k6/http";
 import { Counter } from "k6/metrics";
 
