@@ -10,9 +10,8 @@ open_if_due(c, now, tonumber(ARGV[2]))
 local lost = {}
 for i = 3, #ARGV do
   local user = ARGV[i]
-  if not beat(c, now, fan_key(user), user) then
-    local until_ms = tonumber(redis.call('ZSCORE', KEYS[4], user))
-    if not (until_ms and until_ms > now) then lost[#lost + 1] = user end
+  if not beat(c, now, fan_key(user), user) and not active_until(user, now) then
+    lost[#lost + 1] = user
   end
 end
 admit(c, now)

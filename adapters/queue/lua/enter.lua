@@ -16,9 +16,7 @@ if now < c.opens_ms then
   created = redis.call('SADD', KEYS[5], user)
 else
   entry = beat(c, now, KEYS[7], user)
-  local active_until = tonumber(redis.call('ZSCORE', KEYS[4], user))
-  local active = active_until and active_until > now
-  if not entry and not active and redis.call('SISMEMBER', KEYS[5], user) == 0 then
+  if not entry and not active_until(user, now) and redis.call('SISMEMBER', KEYS[5], user) == 0 then
     entry = redis.call('HINCRBY', KEYS[6], 'seq', 1)
     redis.call('RPUSH', KEYS[2], user)
     add_fan(KEYS[7], user, entry, now)

@@ -35,11 +35,18 @@ local function take(key, rate, burst, now)
   return 0
 end
 
+-- The fan's slot expiry while the fan is admitted (in the active set, unexpired), else nil.
+local function active_until(user, now)
+  local until_ms = tonumber(redis.call('ZSCORE', KEYS[4], user))
+  if until_ms and until_ms > now then return until_ms end
+  return nil
+end
+
 -- Is the fan still active? Acting (holding, paying) extends the slot by active_ttl.
 -- Returns the new expiry, or 0 when the fan is not active.
 local function touch(user, now)
-  local until_ms = tonumber(redis.call('ZSCORE', KEYS[4], user))
-  if not until_ms or until_ms <= now then return 0 end
+  local until_ms = active_until(user, now)
+  if not until_ms then return 0 end
   local ttl = tonumber(redis.call('HGET', KEYS[1], 'active_ttl_ms') or '0')
   local new_until = math.max(until_ms, now + ttl)
   redis.call('ZADD', KEYS[4], 'XX', new_until, user)
@@ -382,8 +389,8 @@ end
 -- The fan's place: {state, position, eta_seconds, active_until_ms, entry_number}.
 -- `entry` is the fan's entry number when the caller already knows it.
 local function place_of(c, now, user, entry)
-  local until_ms = tonumber(redis.call('ZSCORE', KEYS[4], user))
-  if until_ms and until_ms > now then return {'admitted', 0, 0, until_ms, 0} end
+  local until_ms = active_until(user, now)
+  if until_ms then return {'admitted', 0, 0, until_ms, 0} end
   if not entry then entry = read_fan(KEYS[7], user) end
   if entry then
     local serving = tonumber(redis.call('HGET', KEYS[6], 'serving') or '0')
