@@ -37,6 +37,7 @@ import { Counter, Trend } from "k6/metrics";
 import { SharedArray } from "k6/data";
 import { accessToken } from "./lib/jwt.js";
 import { sendAsBrowser } from "./lib/browser_requests.js";
+import { keepReceipt } from "./lib/queue_receipt.js";
 
 const BASE = __ENV.BASE_URL || "http://127.0.0.1:8000";
 const SCHEDULE = Number(__ENV.SCHEDULE_ID);
@@ -269,14 +270,6 @@ async function arrive(fan) {
     waitFor(fan, Date.now() + politeDelay(body.position));
     return;
   }
-}
-
-// The heartbeat sends back the receipt of the place from the last answer (X-Queue-Token),
-// as the fans' page does: a server answers a fan still waiting without asking Redis.
-function keepReceipt(fan, body) {
-  if (!body.queue_token || body.queue_token === fan.queueToken) return;
-  fan.queueToken = body.queue_token;
-  fan.beatHeaders = { ...fan.headers, "X-Queue-Token": body.queue_token };
 }
 
 // The ETA the fans' page shows. While every seat is held it shows none ("when seats come

@@ -16,6 +16,7 @@ import exec from "k6/execution";
 import { check, sleep } from "k6";
 import { Counter, Trend } from "k6/metrics";
 import { accessToken } from "./lib/jwt.js";
+import { keepReceipt } from "./lib/queue_receipt.js";
 import { jsonSummary } from "./lib/summary.js";
 
 const BASE = __ENV.BASE_URL || "http://127.0.0.1:8000";
@@ -91,11 +92,7 @@ function placeFrom(fan, answer, now) {
   const body = answer.json();
   if (body.status === "admitted") return done(fan, answer);
   fan.entry = body.entry_number;
-  // The heartbeat sends back the receipt of the place (X-Queue-Token), as the fans' page does.
-  if (body.queue_token && body.queue_token !== fan.queueToken) {
-    fan.queueToken = body.queue_token;
-    fan.beatHeaders = { ...fan.headers, "X-Queue-Token": body.queue_token };
-  }
+  keepReceipt(fan, body);
   fan.beatEvery = body.heartbeat_seconds * 1000;
   fan.beatAt = now + fan.beatEvery;
   fan.claimAt = Infinity;
