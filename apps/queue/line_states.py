@@ -42,6 +42,6 @@ class CachedLineStates:
         return known[1]
 
     def forget(self) -> None:
-        """As if a second had passed (tests, and operators' actions that must show at once)."""
+        """As if a second had passed (tests)."""
         with self._lock:
             self._states.clear()
