@@ -5,8 +5,9 @@ a Redis restart). Every key of a schedule carries
 the hash tag {s:<id>}, so each script touches one Redis Cluster slot.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,10 @@ SCHEDULES_KEY = "q:schedules"  # every schedule with a waiting room, for the per
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
-def schedule_keys(schedule_id: int) -> list[str]:
+@lru_cache(maxsize=1024)  # built on every call of every fan otherwise
+def schedule_keys(schedule_id: int) -> tuple[str, ...]:
     tag = f"{{s:{schedule_id}}}"
-    return [f"q:{tag}:{part}" for part in ("cfg", "line", "beats", "active", "pre", "state")]
+    return tuple(f"q:{tag}:{part}" for part in ("cfg", "line", "beats", "active", "pre", "state"))
 
 
 def claims_key(schedule_id: int) -> str:
@@ -63,8 +65,8 @@ def fan_key(schedule_id: int, user_id: int) -> str:
     return f"q:{{s:{schedule_id}}}:f:{user_id // 100}"
 
 
-def fan_keys(schedule_id: int, user_id: int) -> list[str]:
-    return [*schedule_keys(schedule_id), fan_key(schedule_id, user_id)]
+def fan_keys(schedule_id: int, user_id: int) -> tuple[str, ...]:
+    return (*schedule_keys(schedule_id), fan_key(schedule_id, user_id))
 
 
 @contextmanager
@@ -109,9 +111,11 @@ class RedisWaitingRoom:
             name: LuaScript(lib + "\n" + (LUA_DIR / f"{name}.lua").read_text()) for name in SCRIPTS
         }
 
-    def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        with redis_unavailable_as_queue_unavailable():
+    def _run(self, name: str, keys: Sequence[str], args: list[Any]) -> Any:
+        try:  # not the context manager: this is every fan's call
             return self.scripts[name](self.client, keys, args)
+        except REDIS_ERRORS as exc:
+            raise QueueUnavailable(f"Redis: {exc}") from exc
 
     @staticmethod
     def _place(reply: list[Any], *, schedule_id: int) -> Place:
@@ -139,9 +143,12 @@ class RedisWaitingRoom:
         )
 
     def enter(self, *, schedule_id: int, user_id: int, client_ip: str, now_ms: int) -> Place:
-        keys = fan_keys(schedule_id, user_id)
         tag = f"{{s:{schedule_id}}}"
-        keys += [f"q:{tag}:rl:u:{user_id}", f"q:{tag}:rl:ip:{client_ip}"]
+        keys = (
+            *fan_keys(schedule_id, user_id),
+            f"q:{tag}:rl:u:{user_id}",
+            f"q:{tag}:rl:ip:{client_ip}",
+        )
         reply = self._run("enter", keys, [user_id, now_ms, *self.limits, self.open_batch])
         return self._place(reply, schedule_id=schedule_id)
 
