@@ -43,9 +43,12 @@ def run_command(client: Any, command: tuple[Any, ...]) -> Any:
         or client.connection is not None  # a single-connection client: its lock is needed
     ):
         return client.execute_command(*command)
+    try:
+        packed = [hiredis.pack_command(command)]  # str, bytes, int and float arguments
+    except TypeError as exc:
+        raise redis.exceptions.DataError(exc) from exc  # as redis-py says it
     pool = client.connection_pool
     connection: Any = pool.get_connection()
-    packed = [hiredis.pack_command(command)]  # str, bytes, int and float arguments
 
     def round_trip() -> Any:
         connection.send_packed_command(packed)
@@ -56,4 +59,6 @@ def run_command(client: Any, command: tuple[Any, ...]) -> Any:
         # again on a new one as the client's retry policy says (a Redis restart).
         return connection.retry.call_with_retry(round_trip, lambda _: connection.disconnect())
     finally:
+        if connection.should_reconnect():  # the server announced a move (maintenance)
+            connection.disconnect()  # the thread's next command connects again
         pool.release(connection)
