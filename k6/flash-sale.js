@@ -55,6 +55,7 @@ const LOOKS = 3; // further looks at the seats, a second apart, while every seat
 // Shorter waits than this are within a poll's granularity: their ETA error says nothing.
 const ETA_MIN_WAIT_MS = 3000;
 const fanIds = new SharedArray("fans", () => JSON.parse(open(__ENV.FANS_FILE)));
+const FANS_PER_AGENT = Math.ceil(fanIds.length / AGENTS);
 
 const entered = new Counter("fans_entered");
 const left = new Counter("fans_left_queue");
@@ -93,8 +94,8 @@ export const options = {
   // plays, as each fan's browser keeps its own. With 6, every request beyond them opened
   // a new connection and closed it after the answer: 13% of k6's CPU went on dialling
   // (its pprof profile), and the servers accepted a connection for most requests.
-  batch: Math.ceil(fanIds.length / AGENTS),
-  batchPerHost: Math.ceil(fanIds.length / AGENTS),
+  batch: FANS_PER_AGENT,
+  batchPerHost: FANS_PER_AGENT,
   thresholds: { server_errors: ["count==0"], booking_duration: ["p(95)<100"] },
   summaryTrendStats: ["avg", "med", "p(90)", "p(95)", "p(99)", "max", "count"],
 };

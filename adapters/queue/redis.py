@@ -112,10 +112,8 @@ class RedisWaitingRoom:
         }
 
     def _run(self, name: str, keys: Sequence[str], args: list[Any]) -> Any:
-        try:  # not the context manager: this is every fan's call
+        with redis_unavailable_as_queue_unavailable():
             return self.scripts[name](self.client, keys, args)
-        except REDIS_ERRORS as exc:
-            raise QueueUnavailable(f"Redis: {exc}") from exc
 
     @staticmethod
     def _place(reply: list[Any], *, schedule_id: int) -> Place:
